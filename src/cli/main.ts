@@ -1,0 +1,23 @@
+// The nclab command line.
+
+import { Command } from 'commander';
+
+import { doctor } from './doctor';
+
+const program = new Command()
+  .name('nclab')
+  .description('WebGPU compute kernels for neural-collapse research');
+
+program
+  .command('doctor')
+  .description(
+    'launch the browser, report the WebGPU adapter, features and limits, ' +
+      'and check one small kernel against the float64 reference',
+  )
+  .option('--json', 'print the report as JSON')
+  .option('-v, --verbose', 'show every limit and forward page console errors')
+  .action(async (options: { json?: boolean; verbose?: boolean }) => {
+    process.exitCode = await doctor(options);
+  });
+
+await program.parseAsync();

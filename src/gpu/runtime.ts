@@ -1,0 +1,326 @@
+// The runtime ties a device to its kernel registry and buffer pool and owns
+// the command stream: dispatches are recorded into one compute pass and
+// submitted in chunks, or when a result is read back or a timing ends.
+
+import { acquireGpu, type Gpu, type GpuOptions } from './device';
+import { BufferPool } from './buffers';
+import { InvalidArgumentError } from './errors';
+import { KernelRegistry, type PipelineSpec } from './kernels';
+import {
+  Tensor,
+  checkShape,
+  elementCount,
+  type DType,
+  type Shape,
+  type TypedArrayOf,
+} from './tensor';
+
+// Read lazily: the Node host installs the WebGPU globals after import.
+const usage = {
+  get storage() {
+    return (
+      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST
+    );
+  },
+  get uniform() {
+    return GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
+  },
+  get readback() {
+    return GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
+  },
+  get timestamps() {
+    return GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC;
+  },
+};
+
+/** Dispatches per submit; the engines before us flush around 15. */
+const DISPATCHES_PER_SUBMIT = 16;
+
+/** A binding: a tensor, or raw uniform bytes (copied to a fresh buffer). */
+export type Binding = Tensor | { uniform: ArrayBuffer };
+
+export interface Dispatch {
+  pipeline: GPUComputePipeline;
+  /** By binding number; null for a binding this entry point does not use. */
+  bindings: readonly (Binding | null)[];
+  workgroups: readonly [number, number?, number?];
+  label: string;
+}
+
+/** How a duration was measured: on the GPU's clock, or around a submit. */
+export type TimingMethod = 'gpu-timestamp' | 'wall-clock';
+
+export interface Timing {
+  ms: number;
+  method: TimingMethod;
+}
+
+export class Runtime {
+  readonly kernels: KernelRegistry;
+  readonly pool: BufferPool;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private dispatchesInEncoder = 0;
+  private timestamps: {
+    querySet: GPUQuerySet;
+    resolve: GPUBuffer;
+    beginPending: boolean;
+  } | null = null;
+
+  constructor(readonly gpu: Gpu) {
+    this.kernels = new KernelRegistry(gpu);
+    this.pool = new BufferPool(gpu.device, gpu.device.limits.maxBufferSize);
+  }
+
+  static async create(options?: GpuOptions): Promise<Runtime> {
+    return new Runtime(await acquireGpu(options));
+  }
+
+  get device(): GPUDevice {
+    return this.gpu.device;
+  }
+
+  pipeline(spec: PipelineSpec): Promise<GPUComputePipeline> {
+    return this.kernels.pipeline(spec);
+  }
+
+  /** An uninitialised tensor (pooled memory may hold old values). */
+  empty<D extends DType>(shape: Shape, dtype: D): Tensor<D> {
+    checkShape(shape, 'tensor');
+    const byteSize = elementCount(shape) * 4;
+    const limit = this.device.limits.maxStorageBufferBindingSize;
+    if (byteSize > limit) {
+      throw new InvalidArgumentError(
+        `tensor: shape [${shape.join(', ')}] needs ${byteSize} bytes, more ` +
+          `than this adapter's maxStorageBufferBindingSize (${limit}); ` +
+          `split the work into smaller batches`,
+      );
+    }
+    const buffer = this.pool.acquire(byteSize, usage.storage, `${dtype} tensor`);
+    return new Tensor(buffer, shape, dtype, (b) => this.pool.release(b));
+  }
+
+  /** A tensor filled with zeros (cleared on the GPU, in command order). */
+  zeros<D extends DType>(shape: Shape, dtype: D): Tensor<D> {
+    const tensor = this.empty(shape, dtype);
+    this.endPass();
+    this.commandEncoder().clearBuffer(tensor.buffer, 0, tensor.byteSize);
+    return tensor;
+  }
+
+  upload<D extends DType>(
+    data: TypedArrayOf<D>,
+    shape: Shape,
+    dtype: D,
+  ): Tensor<D> {
+    checkShape(shape, 'upload');
+    if (data.length !== elementCount(shape)) {
+      throw new InvalidArgumentError(
+        `upload: data has ${data.length} elements but shape ` +
+          `[${shape.join(', ')}] needs ${elementCount(shape)}`,
+      );
+    }
+    // A fresh pooled buffer is referenced by no unsubmitted command, so the
+    // write cannot be seen by dispatches recorded before it.
+    const tensor = this.empty(shape, dtype);
+    this.device.queue.writeBuffer(
+      tensor.buffer,
+      0,
+      data.buffer,
+      data.byteOffset,
+      data.byteLength,
+    );
+    return tensor;
+  }
+
+  /** Copies a tensor back to the host; flushes the recorded commands. */
+  async download<D extends DType>(tensor: Tensor<D>): Promise<TypedArrayOf<D>> {
+    if (tensor.isReleased) {
+      throw new InvalidArgumentError('download: the tensor was released');
+    }
+    const staging = this.pool.acquire(tensor.byteSize, usage.readback, 'readback');
+    this.endPass();
+    this.commandEncoder().copyBufferToBuffer(
+      tensor.buffer,
+      0,
+      staging,
+      0,
+      tensor.byteSize,
+    );
+    this.flush();
+    this.gpu.context = `reading back ${tensor.describe()}`;
+    await staging.mapAsync(GPUMapMode.READ, 0, tensor.byteSize);
+    const bytes = staging.getMappedRange(0, tensor.byteSize).slice(0);
+    staging.unmap();
+    this.pool.release(staging);
+    this.gpu.check();
+    return (
+      tensor.dtype === 'f32' ? new Float32Array(bytes) : new Uint32Array(bytes)
+    ) as TypedArrayOf<D>;
+  }
+
+  /** Records one dispatch; submits every {@link DISPATCHES_PER_SUBMIT}. */
+  dispatch(spec: Dispatch): void {
+    this.gpu.check();
+    const maxGroups = this.device.limits.maxComputeWorkgroupsPerDimension;
+    const [x, y = 1, z = 1] = spec.workgroups;
+    for (const count of [x, y, z]) {
+      if (!Number.isInteger(count) || count < 0 || count > maxGroups) {
+        throw new InvalidArgumentError(
+          `${spec.label}: workgroup count ${count} is outside 0..${maxGroups}`,
+        );
+      }
+    }
+
+    // A uniform buffer fresh from the pool is referenced by no unsubmitted
+    // command (released buffers return only after a submit), so writing it
+    // now cannot change what earlier recorded dispatches read.
+    const uniforms: GPUBuffer[] = [];
+    const entries: GPUBindGroupEntry[] = [];
+    spec.bindings.forEach((binding, index) => {
+      if (binding === null) return;
+      if (binding instanceof Tensor) {
+        if (binding.isReleased) {
+          throw new InvalidArgumentError(
+            `${spec.label}: binding ${index} is a released tensor`,
+          );
+        }
+        entries.push({
+          binding: index,
+          resource: { buffer: binding.buffer, size: binding.byteSize },
+        });
+        return;
+      }
+      const size = binding.uniform.byteLength;
+      const buffer = this.pool.acquire(size, usage.uniform, 'uniforms');
+      this.device.queue.writeBuffer(buffer, 0, binding.uniform);
+      uniforms.push(buffer);
+      entries.push({ binding: index, resource: { buffer, size } });
+    });
+
+    const bindGroup = this.device.createBindGroup({
+      label: spec.label,
+      layout: spec.pipeline.getBindGroupLayout(0),
+      entries,
+    });
+    const pass = this.computePass();
+    pass.setPipeline(spec.pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y, z);
+    this.gpu.context = `dispatch ${spec.label}`;
+    for (const buffer of uniforms) this.pool.release(buffer);
+
+    this.dispatchesInEncoder += 1;
+    if (this.dispatchesInEncoder >= DISPATCHES_PER_SUBMIT && !this.timestamps) {
+      this.flush();
+    }
+  }
+
+  /** Submits everything recorded so far. */
+  flush(): void {
+    this.endPass();
+    if (!this.encoder) return;
+    this.gpu.check();
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.dispatchesInEncoder = 0;
+    this.pool.submitted();
+  }
+
+  /** Submits and waits until the GPU has finished all of it. */
+  async finish(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.gpu.check();
+  }
+
+  /**
+   * Measures the GPU time of the work `record` records, with timestamp
+   * queries when the device has them (from the start of its first compute
+   * pass to the end of a marker pass after its last), else by the wall clock
+   * around a submit and its completion.
+   */
+  async time(record: () => void | Promise<void>): Promise<Timing> {
+    if (!this.gpu.has('timestamp-query')) {
+      await this.finish();
+      const start = performance.now();
+      await record();
+      await this.finish();
+      return { ms: performance.now() - start, method: 'wall-clock' };
+    }
+
+    this.flush();
+    const querySet = this.device.createQuerySet({ type: 'timestamp', count: 2 });
+    const resolve = this.pool.acquire(
+      16,
+      usage.timestamps,
+      'timestamps',
+    );
+    this.timestamps = { querySet, resolve, beginPending: true };
+    try {
+      await record();
+      this.endPass();
+      const markerWrites: GPUComputePassTimestampWrites = {
+        querySet,
+        endOfPassWriteIndex: 1,
+      };
+      // If nothing was recorded, the marker pass writes both timestamps.
+      if (this.timestamps.beginPending) {
+        markerWrites.beginningOfPassWriteIndex = 0;
+      }
+      const encoder = this.commandEncoder();
+      encoder.beginComputePass({ timestampWrites: markerWrites }).end();
+      encoder.resolveQuerySet(querySet, 0, 2, resolve, 0);
+    } finally {
+      this.timestamps = null;
+    }
+
+    const staging = this.pool.acquire(16, usage.readback, 'timestamp readback');
+    this.commandEncoder().copyBufferToBuffer(resolve, 0, staging, 0, 16);
+    this.flush();
+    await staging.mapAsync(GPUMapMode.READ, 0, 16);
+    const [begin, end] = new BigUint64Array(staging.getMappedRange(0, 16));
+    const ns = Number(end! - begin!);
+    staging.unmap();
+    this.pool.release(staging);
+    this.pool.release(resolve);
+    querySet.destroy();
+    this.gpu.check();
+    return { ms: ns / 1e6, method: 'gpu-timestamp' };
+  }
+
+  /** Waits for the GPU, then destroys every buffer and the device. */
+  async destroy(): Promise<void> {
+    try {
+      if (!this.gpu.failure) await this.finish();
+    } finally {
+      this.pool.destroyAll();
+      this.gpu.destroy();
+    }
+  }
+
+  private commandEncoder(): GPUCommandEncoder {
+    this.gpu.check();
+    this.encoder ??= this.device.createCommandEncoder({ label: 'nclab' });
+    return this.encoder;
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    if (this.pass) return this.pass;
+    const descriptor: GPUComputePassDescriptor = { label: 'nclab' };
+    if (this.timestamps?.beginPending) {
+      descriptor.timestampWrites = {
+        querySet: this.timestamps.querySet,
+        beginningOfPassWriteIndex: 0,
+      };
+      this.timestamps.beginPending = false;
+    }
+    this.pass = this.commandEncoder().beginComputePass(descriptor);
+    return this.pass;
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+}

@@ -1,0 +1,127 @@
+// Finding and launching a Chromium with WebGPU, from Node. Search order:
+// $CHROME_PATH, then a browser installed by puppeteer in its cache, then the
+// system's Chromium or Chrome. Launch flags keep it headless, offline and
+// able to use SwiftShader's Vulkan when the machine has no GPU.
+
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { getInstalledBrowsers } from '@puppeteer/browsers';
+import puppeteer, { type Browser } from 'puppeteer-core';
+
+export type BrowserSource = 'CHROME_PATH' | 'puppeteer cache' | 'system';
+
+export interface FoundBrowser {
+  path: string;
+  source: BrowserSource;
+}
+
+/** The real binaries first: Debian's /usr/bin/chromium is a shell wrapper. */
+export const SYSTEM_BROWSER_PATHS = [
+  '/usr/lib/chromium/chromium',
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome-stable',
+  '/usr/bin/google-chrome',
+  '/opt/google/chrome/chrome',
+];
+
+export const INSTALL_HINT =
+  'Install one: as root on Debian or Ubuntu, `apt-get install -y chromium` ' +
+  '(or run `npm test` / `npm start`, which do that for you); elsewhere ' +
+  'install Chrome or Chromium and set CHROME_PATH=/path/to/chrome.';
+
+export class BrowserNotFoundError extends Error {
+  override name = 'BrowserNotFoundError';
+}
+
+export interface FindBrowserOptions {
+  env?: Record<string, string | undefined>;
+  /** Puppeteer's browser cache; $PUPPETEER_CACHE_DIR or ~/.cache/puppeteer. */
+  cacheDir?: string;
+  systemPaths?: readonly string[];
+}
+
+function puppeteerCacheDir(env: Record<string, string | undefined>): string {
+  return env.PUPPETEER_CACHE_DIR ?? join(homedir(), '.cache', 'puppeteer');
+}
+
+export async function findBrowser(
+  options: FindBrowserOptions = {},
+): Promise<FoundBrowser> {
+  const env = options.env ?? process.env;
+  const chromePath = env.CHROME_PATH;
+  if (chromePath) {
+    if (existsSync(chromePath)) return { path: chromePath, source: 'CHROME_PATH' };
+    throw new BrowserNotFoundError(
+      `CHROME_PATH is set to "${chromePath}", but no file exists there. ` +
+        `Point it at a Chrome or Chromium binary, or unset it to search ` +
+        `the usual places. ${INSTALL_HINT}`,
+    );
+  }
+
+  const cacheDir = options.cacheDir ?? puppeteerCacheDir(env);
+  const looked: string[] = ['CHROME_PATH (unset)'];
+  let cached: string[] = [];
+  if (existsSync(cacheDir)) {
+    const installed = await getInstalledBrowsers({ cacheDir });
+    cached = installed
+      .filter((browser) => browser.browser === 'chrome' || browser.browser === 'chromium')
+      .map((browser) => browser.executablePath)
+      .filter((path) => existsSync(path));
+  }
+  if (cached[0]) return { path: cached[0], source: 'puppeteer cache' };
+  looked.push(`puppeteer cache ${cacheDir} (no Chrome in it)`);
+
+  const systemPaths = options.systemPaths ?? SYSTEM_BROWSER_PATHS;
+  const system = systemPaths.find((path) => existsSync(path));
+  if (system) return { path: system, source: 'system' };
+  looked.push(...systemPaths);
+
+  throw new BrowserNotFoundError(
+    `No Chrome or Chromium found. Looked at: ${looked.join(', ')}. ${INSTALL_HINT}`,
+  );
+}
+
+/** Flags for a headless, offline Chromium with WebGPU on any machine. */
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  // Timestamp queries at full resolution, not quantised to 100 µs.
+  '--enable-webgpu-developer-features',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-dev-shm-usage',
+];
+
+export interface LaunchedBrowser {
+  browser: Browser;
+  found: FoundBrowser;
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(
+  options: FindBrowserOptions & { extraFlags?: string[] } = {},
+): Promise<LaunchedBrowser> {
+  const found = await findBrowser(options);
+  const userDataDir = await mkdtemp(join(tmpdir(), 'nclab-chromium-'));
+  const browser = await puppeteer.launch({
+    executablePath: found.path,
+    headless: true,
+    userDataDir,
+    args: [...CHROMIUM_FLAGS, ...(options.extraFlags ?? [])],
+  });
+  return {
+    browser,
+    found,
+    async close() {
+      await browser.close().catch(() => undefined);
+      await rm(userDataDir, { recursive: true, force: true });
+    },
+  };
+}

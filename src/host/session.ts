@@ -1,0 +1,51 @@
+// A browser and a page server together: what the CLI, the tests and the
+// benchmarks use to run engine code in a real page from Node.
+
+import type { Page } from 'puppeteer-core';
+
+import { launchBrowser, type FindBrowserOptions, type LaunchedBrowser } from './browser';
+import { startPageServer, type PageServer } from './server';
+
+export interface Session {
+  launched: LaunchedBrowser;
+  server: PageServer;
+  /** Opens `path` (relative to the project root) in a new page. */
+  open(path: string): Promise<Page>;
+  close(): Promise<void>;
+}
+
+/** Console errors and page exceptions, forwarded so failures carry them. */
+function forwardPageErrors(page: Page, log: (line: string) => void): void {
+  page.on('pageerror', (error) => log(`[page error] ${String(error)}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') log(`[page console] ${message.text()}`);
+  });
+}
+
+export async function openSession(
+  options: FindBrowserOptions & { log?: (line: string) => void } = {},
+): Promise<Session> {
+  const launched = await launchBrowser(options);
+  let server: PageServer;
+  try {
+    server = await startPageServer();
+  } catch (error) {
+    await launched.close();
+    throw error;
+  }
+  const log = options.log ?? ((line: string) => console.error(line));
+  return {
+    launched,
+    server,
+    async open(path: string) {
+      const page = await launched.browser.newPage();
+      forwardPageErrors(page, log);
+      await page.goto(new URL(path, server.url).href, { waitUntil: 'load' });
+      return page;
+    },
+    async close() {
+      await launched.close();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,45 @@
+// Helpers shared by the kernel wrappers: argument checks that name the
+// argument, and dispatch-grid arithmetic within the adapter's limits.
+
+import { InvalidArgumentError } from '../gpu/errors';
+import type { DType, Tensor } from '../gpu/tensor';
+
+export function requireDtype(
+  op: string,
+  name: string,
+  tensor: Tensor,
+  dtype: DType,
+): void {
+  if (tensor.dtype !== dtype) {
+    throw new InvalidArgumentError(
+      `${op}: ${name} must be ${dtype}, got ${tensor.describe()}`,
+    );
+  }
+}
+
+export function requireInteger(
+  op: string,
+  name: string,
+  value: number,
+  min: number,
+  max: number,
+): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(
+      `${op}: ${name} = ${value} is invalid; expected an integer from ` +
+        `${min} to ${max}`,
+    );
+  }
+}
+
+/**
+ * A 2-D grid of workgroups covering `groups` workgroups in total, for
+ * one-dimensional kernels that may need more than the per-dimension limit.
+ */
+export function grid2d(
+  groups: number,
+  maxPerDimension: number,
+): [number, number] {
+  const x = Math.max(1, Math.min(groups, maxPerDimension));
+  return [x, Math.ceil(groups / x)];
+}

@@ -1,0 +1,259 @@
+// Batched matrix product C[b] = alpha · op(A[b]) · op(B[b]) and its
+// deterministic split-K form. Drives kernels/matmul.wgsl.
+
+import template from '../../kernels/matmul.wgsl?raw';
+
+import { InvalidArgumentError } from '../gpu/errors';
+import type { KernelSource } from '../gpu/kernels';
+import type { Runtime } from '../gpu/runtime';
+import type { Shape, Tensor } from '../gpu/tensor';
+import { UniformWriter } from '../gpu/uniforms';
+import { grid2d, requireDtype, requireInteger } from './common';
+
+export const matmulKernel: KernelSource = { name: 'matmul', template };
+
+/** Register tiling: BM×BN outputs per workgroup, TM×TN per thread. */
+export interface MatmulTile {
+  BM: number;
+  BN: number;
+  BK: number;
+  TM: number;
+  TN: number;
+}
+
+export const DEFAULT_TILE: MatmulTile = { BM: 64, BN: 64, BK: 16, TM: 4, TN: 4 };
+
+export interface MatmulOptions {
+  transA?: boolean;
+  transB?: boolean;
+  alpha?: number;
+  /** Split of the inner dimension: 'auto' (default) or a count ≥ 1. */
+  splits?: number | 'auto';
+  tile?: MatmulTile;
+}
+
+/** The limits a plan must respect (a subset of GPUSupportedLimits). */
+export interface MatmulLimits {
+  maxComputeWorkgroupsPerDimension: number;
+  maxStorageBufferBindingSize: number;
+  maxComputeInvocationsPerWorkgroup: number;
+  maxComputeWorkgroupStorageSize: number;
+}
+
+export interface MatmulPlan {
+  M: number;
+  N: number;
+  K: number;
+  batch: number;
+  strideA: number;
+  strideB: number;
+  splits: number;
+  /** Inner indices per split (a multiple of BK unless splits = 1). */
+  chunk: number;
+  /** Batches per dispatch, within the workgroup-count and buffer limits. */
+  batchesPerDispatch: number;
+  tile: MatmulTile;
+}
+
+/** Target number of workgroups when choosing an automatic split. */
+const TARGET_WORKGROUPS = 256;
+/** Fewest inner indices worth a split of their own. */
+const MIN_CHUNK = 256;
+
+function checkTile(tile: MatmulTile, limits: MatmulLimits): void {
+  const op = 'matmul';
+  for (const [name, value] of Object.entries(tile)) {
+    requireInteger(op, `tile.${name}`, value as number, 1, 1024);
+  }
+  if (tile.BM % tile.TM !== 0 || tile.BN % tile.TN !== 0) {
+    throw new InvalidArgumentError(
+      `${op}: tile ${JSON.stringify(tile)} is invalid: BM must be a ` +
+        `multiple of TM and BN a multiple of TN`,
+    );
+  }
+  const threads = (tile.BM / tile.TM) * (tile.BN / tile.TN);
+  if (threads > limits.maxComputeInvocationsPerWorkgroup) {
+    throw new InvalidArgumentError(
+      `${op}: tile ${JSON.stringify(tile)} needs ${threads} threads per ` +
+        `workgroup; the adapter allows ${limits.maxComputeInvocationsPerWorkgroup}`,
+    );
+  }
+  const bytes = tile.BK * (tile.BM + tile.BN) * 4;
+  if (bytes > limits.maxComputeWorkgroupStorageSize) {
+    throw new InvalidArgumentError(
+      `${op}: tile ${JSON.stringify(tile)} needs ${bytes} bytes of ` +
+        `workgroup memory; the adapter allows ${limits.maxComputeWorkgroupStorageSize}`,
+    );
+  }
+}
+
+/** Validates shapes and options and chooses splits and dispatch sizes. */
+export function planMatmul(
+  aShape: Shape,
+  bShape: Shape,
+  options: MatmulOptions,
+  limits: MatmulLimits,
+): MatmulPlan {
+  const op = 'matmul';
+  const { transA = false, transB = false, alpha = 1 } = options;
+  const tile = options.tile ?? DEFAULT_TILE;
+  checkTile(tile, limits);
+  if (!Number.isFinite(alpha)) {
+    throw new InvalidArgumentError(
+      `${op}: alpha = ${alpha} is invalid; expected a finite number`,
+    );
+  }
+
+  const [batchA, rowsA, colsA] = aShape;
+  const [batchB, rowsB, colsB] = bShape;
+  const [M, K] = transA ? [colsA, rowsA] : [rowsA, colsA];
+  const [KB, N] = transB ? [colsB, rowsB] : [rowsB, colsB];
+  if (K !== KB) {
+    throw new InvalidArgumentError(
+      `${op}: inner dimensions differ: op(A) is ${M}×${K} ` +
+        `(A [${aShape.join(', ')}], transA = ${transA}) but op(B) is ` +
+        `${KB}×${N} (B [${bShape.join(', ')}], transB = ${transB})`,
+    );
+  }
+  if (batchA !== batchB && batchA !== 1 && batchB !== 1) {
+    throw new InvalidArgumentError(
+      `${op}: batch sizes differ: A has ${batchA}, B has ${batchB}; they ` +
+        `must be equal, or one of them 1 to broadcast it`,
+    );
+  }
+  const batch = Math.max(batchA, batchB);
+
+  const tilesPerBatch = Math.ceil(M / tile.BM) * Math.ceil(N / tile.BN);
+  let splits: number;
+  if (options.splits === undefined || options.splits === 'auto') {
+    const wanted = Math.ceil(TARGET_WORKGROUPS / (tilesPerBatch * batch));
+    splits = Math.max(1, Math.min(wanted, Math.floor(K / MIN_CHUNK)));
+  } else {
+    requireInteger(op, 'options.splits', options.splits, 1, K);
+    splits = options.splits;
+  }
+  // Round the chunk to whole BK steps, then drop splits left empty.
+  let chunk = K;
+  if (splits > 1) {
+    chunk = Math.ceil(Math.ceil(K / splits) / tile.BK) * tile.BK;
+    splits = Math.ceil(K / chunk);
+  }
+  if (splits === 1) chunk = K;
+
+  const maxGroups = limits.maxComputeWorkgroupsPerDimension;
+  const tooMany = (count: number) =>
+    `${op}: output ${M}×${N} needs ${count} workgroups in one dimension; ` +
+    `the adapter allows ${maxGroups}`;
+  if (Math.ceil(N / tile.BN) > maxGroups) {
+    throw new InvalidArgumentError(tooMany(Math.ceil(N / tile.BN)));
+  }
+  if (Math.ceil(M / tile.BM) > maxGroups) {
+    throw new InvalidArgumentError(tooMany(Math.ceil(M / tile.BM)));
+  }
+  const outputBytes = M * N * 4;
+  let batchesPerDispatch = Math.min(batch, Math.floor(maxGroups / splits));
+  if (splits > 1) {
+    batchesPerDispatch = Math.min(
+      batchesPerDispatch,
+      Math.floor(limits.maxStorageBufferBindingSize / (splits * outputBytes)),
+    );
+  }
+  if (batchesPerDispatch < 1) {
+    throw new InvalidArgumentError(
+      `${op}: ${splits} split-K partials of ${M}×${N} exceed the adapter's ` +
+        `maxStorageBufferBindingSize; use fewer splits`,
+    );
+  }
+
+  return {
+    M,
+    N,
+    K,
+    batch,
+    strideA: batchA === 1 ? 0 : M * K,
+    strideB: batchB === 1 ? 0 : K * N,
+    splits,
+    chunk,
+    batchesPerDispatch,
+    tile,
+  };
+}
+
+function params(
+  plan: MatmulPlan,
+  alpha: number,
+  batchOffset: number,
+  batchCount: number,
+): ArrayBuffer {
+  return new UniformWriter()
+    .u32(plan.M)
+    .u32(plan.N)
+    .u32(plan.K)
+    .u32(plan.splits)
+    .u32(plan.chunk)
+    .u32(plan.strideA)
+    .u32(plan.strideB)
+    .u32(batchOffset)
+    .f32(alpha)
+    .u32(batchCount)
+    .bytes();
+}
+
+/**
+ * Records C = alpha · op(A) · op(B) and returns C (batch × M × N). A batch of
+ * 1 in A or B is broadcast. With splits > 1 the inner dimension is cut into
+ * chunks whose partial products are summed in a fixed order.
+ */
+export async function matmul(
+  rt: Runtime,
+  a: Tensor,
+  b: Tensor,
+  options: MatmulOptions = {},
+): Promise<Tensor<'f32'>> {
+  requireDtype('matmul', 'A', a, 'f32');
+  requireDtype('matmul', 'B', b, 'f32');
+  const plan = planMatmul(a.shape, b.shape, options, rt.device.limits);
+  const alpha = options.alpha ?? 1;
+  const spec = {
+    kernel: matmulKernel,
+    variant: { TRANS_A: options.transA ?? false, TRANS_B: options.transB ?? false },
+    constants: { ...plan.tile },
+  };
+  const main = await rt.pipeline(spec);
+  const reduce =
+    plan.splits > 1
+      ? await rt.pipeline({ ...spec, entryPoint: 'reduce_splits' })
+      : null;
+
+  const { M, N, tile } = plan;
+  const out = rt.empty([plan.batch, M, N], 'f32');
+  const partial = reduce
+    ? rt.empty([plan.batchesPerDispatch * plan.splits, M, N], 'f32')
+    : null;
+  const groupsX = Math.ceil(N / tile.BN);
+  const groupsY = Math.ceil(M / tile.BM);
+
+  for (let first = 0; first < plan.batch; first += plan.batchesPerDispatch) {
+    const count = Math.min(plan.batchesPerDispatch, plan.batch - first);
+    const uniform = params(plan, alpha, first, count);
+    rt.dispatch({
+      label: `matmul ${M}×${N}×${plan.K}`,
+      pipeline: main,
+      bindings: [a, b, partial ?? out, { uniform }],
+      workgroups: [groupsX, groupsY, count * plan.splits],
+    });
+    if (reduce && partial) {
+      rt.dispatch({
+        label: `matmul reduce ${plan.splits} splits`,
+        pipeline: reduce,
+        bindings: [partial, null, out, { uniform }],
+        workgroups: grid2d(
+          Math.ceil((count * M * N) / 256),
+          rt.device.limits.maxComputeWorkgroupsPerDimension,
+        ),
+      });
+    }
+  }
+  partial?.release();
+  return out;
+}
