@@ -59,7 +59,10 @@ export async function runDoctor(): Promise<DoctorReport> {
     const reference = matmulReference(aData, [1, M, K], bData, [1, K, N]);
     let maxAbsError = 0;
     result.forEach((value, i) => {
-      maxAbsError = Math.max(maxAbsError, Math.abs(value - reference.values[i]!));
+      maxAbsError = Math.max(
+        maxAbsError,
+        Math.abs(value - reference.values[i]!),
+      );
     });
     const withinBound =
       compareWithBound(result, reference.values, reference.magnitudes, K + 2)
@@ -79,7 +82,10 @@ export async function runDoctor(): Promise<DoctorReport> {
         `(max |error| ${maxAbsError})`;
     }
   } catch (error) {
-    report.problem = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    report.problem =
+      error instanceof Error
+        ? `${error.name}: ${error.message}`
+        : String(error);
   } finally {
     await rt?.destroy().catch(() => undefined);
   }

@@ -32,22 +32,55 @@ function reference(c: ClassSumsCase) {
 const SMALL_TUNING: ClassSumsTuning = { WG: 32, ROWS: 3, KB: 2, chunk: 100 };
 
 const CASES: Array<[string, ClassSumsCase]> = [
-  ['one column, one class', { xShape: [1, 1, 1], K: 1, seed: 1, kind: 'normal' }],
+  [
+    'one column, one class',
+    { xShape: [1, 1, 1], K: 1, seed: 1, kind: 'normal' },
+  ],
   ['K=2, d=2, N=200', { xShape: [1, 2, 200], K: 2, seed: 2, kind: 'normal' }],
-  ['K=10, d=64, N=10 000', { xShape: [1, 64, 10_000], K: 10, seed: 3, kind: 'normal' }],
-  ['K=3, d=5, N=9 999 (odd)', { xShape: [1, 5, 9_999], K: 3, seed: 4, kind: 'normal' }],
-  ['K=100 > N=50 (empty classes)', { xShape: [1, 7, 50], K: 100, seed: 5, kind: 'normal' }],
-  ['K=37, d=33, N=5 000', { xShape: [1, 33, 5_000], K: 37, seed: 6, kind: 'normal' }],
-  ['batch 3, shared labels', { xShape: [3, 6, 1_000], K: 4, seed: 7, kind: 'normal' }],
+  [
+    'K=10, d=64, N=10 000',
+    { xShape: [1, 64, 10_000], K: 10, seed: 3, kind: 'normal' },
+  ],
+  [
+    'K=3, d=5, N=9 999 (odd)',
+    { xShape: [1, 5, 9_999], K: 3, seed: 4, kind: 'normal' },
+  ],
+  [
+    'K=100 > N=50 (empty classes)',
+    { xShape: [1, 7, 50], K: 100, seed: 5, kind: 'normal' },
+  ],
+  [
+    'K=37, d=33, N=5 000',
+    { xShape: [1, 33, 5_000], K: 37, seed: 6, kind: 'normal' },
+  ],
+  [
+    'batch 3, shared labels',
+    { xShape: [3, 6, 1_000], K: 4, seed: 7, kind: 'normal' },
+  ],
   [
     'batch 3, labels per batch',
-    { xShape: [3, 6, 1_000], K: 4, seed: 8, kind: 'normal', labelsPerBatch: true },
+    {
+      xShape: [3, 6, 1_000],
+      K: 4,
+      seed: 8,
+      kind: 'normal',
+      labelsPerBatch: true,
+    },
   ],
   [
     'small tuning: many splits, rows and class blocks',
-    { xShape: [2, 10, 1_234], K: 5, seed: 9, kind: 'normal', tuning: SMALL_TUNING },
+    {
+      xShape: [2, 10, 1_234],
+      K: 5,
+      seed: 9,
+      kind: 'normal',
+      tuning: SMALL_TUNING,
+    },
   ],
-  ['K=10, d=512, N=20 000', { xShape: [1, 512, 20_000], K: 10, seed: 10, kind: 'normal' }],
+  [
+    'K=10, d=512, N=20 000',
+    { xShape: [1, 512, 20_000], K: 10, seed: 10, kind: 'normal' },
+  ],
 ];
 
 describeGpu('classSums on the GPU', (gpu) => {
@@ -58,7 +91,9 @@ describeGpu('classSums on the GPU', (gpu) => {
       const sums = f32FromBase64(result.sums[0]!);
       const counts = u32FromBase64(result.counts[0]!);
       expect(Array.from(counts)).toEqual(Array.from(ref.counts));
-      expect(compareWithBound(sums, ref.sums, ref.magnitudes, depth(c))).toEqual([]);
+      expect(
+        compareWithBound(sums, ref.sums, ref.magnitudes, depth(c)),
+      ).toEqual([]);
     });
   });
 
@@ -66,20 +101,38 @@ describeGpu('classSums on the GPU', (gpu) => {
     ['default tuning', undefined],
     ['small tuning', SMALL_TUNING],
   ])('is exact on small-integer inputs (%s)', async (_, tuning) => {
-    const c: ClassSumsCase = { xShape: [2, 9, 3_001], K: 6, seed: 11, kind: 'integer', tuning };
+    const c: ClassSumsCase = {
+      xShape: [2, 9, 3_001],
+      K: 6,
+      seed: 11,
+      kind: 'integer',
+      tuning,
+    };
     const result = await gpu.run('classSums', c);
     const ref = reference(c);
-    expect(Array.from(f32FromBase64(result.sums[0]!))).toEqual(Array.from(ref.sums));
-    expect(Array.from(u32FromBase64(result.counts[0]!))).toEqual(Array.from(ref.counts));
+    expect(Array.from(f32FromBase64(result.sums[0]!))).toEqual(
+      Array.from(ref.sums),
+    );
+    expect(Array.from(u32FromBase64(result.counts[0]!))).toEqual(
+      Array.from(ref.counts),
+    );
   });
 
   test('is bit-identical from run to run (N = 200 000)', async () => {
-    const c: ClassSumsCase = { xShape: [1, 16, 200_000], K: 10, seed: 12, kind: 'normal', runs: 2 };
+    const c: ClassSumsCase = {
+      xShape: [1, 16, 200_000],
+      K: 10,
+      seed: 12,
+      kind: 'normal',
+      runs: 2,
+    };
     const result = await gpu.run('classSums', c);
     expect(result.sums[1]).toBe(result.sums[0]);
     expect(result.counts[1]).toBe(result.counts[0]);
     const ref = reference(c);
     const sums = f32FromBase64(result.sums[0]!);
-    expect(compareWithBound(sums, ref.sums, ref.magnitudes, depth(c))).toEqual([]);
+    expect(compareWithBound(sums, ref.sums, ref.magnitudes, depth(c))).toEqual(
+      [],
+    );
   });
 });

@@ -62,7 +62,15 @@ function toCase(
 ): MatmulCase {
   const aShape: Shape = [s.batchA ?? 1, transA ? s.K : s.M, transA ? s.M : s.K];
   const bShape: Shape = [s.batchB ?? 1, transB ? s.N : s.K, transB ? s.K : s.N];
-  return { aShape, bShape, transA, transB, seed: 1000 + s.M * 7 + s.K, kind: 'normal', ...extra };
+  return {
+    aShape,
+    bShape,
+    transA,
+    transB,
+    seed: 1000 + s.M * 7 + s.K,
+    kind: 'normal',
+    ...extra,
+  };
 }
 
 function reference(c: MatmulCase) {
@@ -98,7 +106,9 @@ describeGpu('matmul on the GPU', (gpu) => {
       const actual = f32FromBase64(result.outputs[0]!);
       expect(actual.length).toBe(ref.values.length);
       const depth = result.chunk + result.splits + 2;
-      expect(compareWithBound(actual, ref.values, ref.magnitudes, depth)).toEqual([]);
+      expect(
+        compareWithBound(actual, ref.values, ref.magnitudes, depth),
+      ).toEqual([]);
     });
   });
 
@@ -115,7 +125,9 @@ describeGpu('matmul on the GPU', (gpu) => {
     test.each(exact.map((c) => [label(c), c] as const))('%s', async (_, c) => {
       const result = await gpu.run('matmul', c);
       const ref = reference(c);
-      expect(Array.from(f32FromBase64(result.outputs[0]!))).toEqual(Array.from(ref.values));
+      expect(Array.from(f32FromBase64(result.outputs[0]!))).toEqual(
+        Array.from(ref.values),
+      );
     });
   });
 
@@ -124,7 +136,9 @@ describeGpu('matmul on the GPU', (gpu) => {
     const result = await gpu.run('matmul', c);
     const ref = reference(c);
     const actual = f32FromBase64(result.outputs[0]!);
-    expect(compareWithBound(actual, ref.values, ref.magnitudes, c.aShape[2] + 2)).toEqual([]);
+    expect(
+      compareWithBound(actual, ref.values, ref.magnitudes, c.aShape[2] + 2),
+    ).toEqual([]);
   });
 
   describe('split-K', () => {
@@ -135,15 +149,20 @@ describeGpu('matmul on the GPU', (gpu) => {
       [2, 2],
       [7, 7],
       [64, 63],
-    ])('explicit splits = %i (%i after rounding) gives the same numbers', async (splits, planned) => {
-      const c = toCase({ M: 12, K: 1000, N: 9 }, false, true, { splits });
-      const result = await gpu.run('matmul', c);
-      expect(result.splits).toBe(planned);
-      const ref = reference(c);
-      const depth = result.chunk + result.splits + 2;
-      const actual = f32FromBase64(result.outputs[0]!);
-      expect(compareWithBound(actual, ref.values, ref.magnitudes, depth)).toEqual([]);
-    });
+    ])(
+      'explicit splits = %i (%i after rounding) gives the same numbers',
+      async (splits, planned) => {
+        const c = toCase({ M: 12, K: 1000, N: 9 }, false, true, { splits });
+        const result = await gpu.run('matmul', c);
+        expect(result.splits).toBe(planned);
+        const ref = reference(c);
+        const depth = result.chunk + result.splits + 2;
+        const actual = f32FromBase64(result.outputs[0]!);
+        expect(
+          compareWithBound(actual, ref.values, ref.magnitudes, depth),
+        ).toEqual([]);
+      },
+    );
 
     // The shape split-K exists for: K×d outputs (∂W = ∂Z·Hᵀ) summed over
     // N = 10^5 and 10^6 examples.
@@ -151,27 +170,32 @@ describeGpu('matmul on the GPU', (gpu) => {
       { K: 10, d: 64, N: 100_000, kind: 'normal' as const },
       { K: 10, d: 64, N: 100_000, kind: 'integer' as const },
       { K: 10, d: 8, N: 1_000_000, kind: 'normal' as const },
-    ])('K=$K × d=$d over N=$N ($kind): bit-identical across runs', async (s) => {
-      const c: MatmulCase = {
-        aShape: [1, s.K, s.N],
-        bShape: [1, s.d, s.N],
-        transB: true,
-        seed: 77,
-        kind: s.kind,
-        runs: 2,
-      };
-      const result = await gpu.run('matmul', c);
-      expect(result.splits).toBeGreaterThan(1);
-      expect(result.outputs[1]).toBe(result.outputs[0]);
+    ])(
+      'K=$K × d=$d over N=$N ($kind): bit-identical across runs',
+      async (s) => {
+        const c: MatmulCase = {
+          aShape: [1, s.K, s.N],
+          bShape: [1, s.d, s.N],
+          transB: true,
+          seed: 77,
+          kind: s.kind,
+          runs: 2,
+        };
+        const result = await gpu.run('matmul', c);
+        expect(result.splits).toBeGreaterThan(1);
+        expect(result.outputs[1]).toBe(result.outputs[0]);
 
-      const ref = reference(c);
-      const actual = f32FromBase64(result.outputs[0]!);
-      if (s.kind === 'integer') {
-        expect(Array.from(actual)).toEqual(Array.from(ref.values));
-      } else {
-        const depth = result.chunk + result.splits + 2;
-        expect(compareWithBound(actual, ref.values, ref.magnitudes, depth)).toEqual([]);
-      }
-    });
+        const ref = reference(c);
+        const actual = f32FromBase64(result.outputs[0]!);
+        if (s.kind === 'integer') {
+          expect(Array.from(actual)).toEqual(Array.from(ref.values));
+        } else {
+          const depth = result.chunk + result.splits + 2;
+          expect(
+            compareWithBound(actual, ref.values, ref.magnitudes, depth),
+          ).toEqual([]);
+        }
+      },
+    );
   });
 });

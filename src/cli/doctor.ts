@@ -9,7 +9,11 @@ export interface DoctorOptions {
   verbose?: boolean;
 }
 
-function formatReport(report: DoctorReport, browser: string, verbose: boolean): string {
+function formatReport(
+  report: DoctorReport,
+  browser: string,
+  verbose: boolean,
+): string {
   const lines: string[] = [`browser:  ${browser}`];
   if (report.adapter) {
     const a = report.adapter;
@@ -42,7 +46,9 @@ function formatReport(report: DoctorReport, browser: string, verbose: boolean): 
         `${c.timeMs.toFixed(3)} ms (${c.timing})`,
     );
   }
-  lines.push(report.ok ? 'WebGPU is usable.' : `WebGPU is NOT usable: ${report.problem}`);
+  lines.push(
+    report.ok ? 'WebGPU is usable.' : `WebGPU is NOT usable: ${report.problem}`,
+  );
   return lines.join('\n');
 }
 
@@ -51,7 +57,9 @@ export async function doctor(options: DoctorOptions): Promise<number> {
   let report: DoctorReport;
   let browser = 'none';
   try {
-    const session = await openSession({ log: options.verbose ? undefined : () => {} });
+    const session = await openSession({
+      log: options.verbose ? undefined : () => {},
+    });
     try {
       browser = `${session.launched.found.path} (from ${session.launched.found.source})`;
       const page = await session.open('index.html');

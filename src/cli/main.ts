@@ -2,6 +2,7 @@
 
 import { Command } from 'commander';
 
+import { browser } from './browser';
 import { doctor } from './doctor';
 
 const program = new Command()
@@ -18,6 +19,20 @@ program
   .option('-v, --verbose', 'show every limit and forward page console errors')
   .action(async (options: { json?: boolean; verbose?: boolean }) => {
     process.exitCode = await doctor(options);
+  });
+
+program
+  .command('browser')
+  .description(
+    'print the Chrome/Chromium nclab will use ($CHROME_PATH, then ' +
+      "puppeteer's cache, then the system)",
+  )
+  .option(
+    '--install',
+    "install Debian's chromium package when none is found (root only)",
+  )
+  .action(async (options: { install?: boolean }) => {
+    process.exitCode = await browser(options);
   });
 
 await program.parseAsync();

@@ -3,7 +3,7 @@
 // queue.writeBuffer runs at call time on the queue timeline, so reusing a
 // buffer before the earlier dispatch is submitted would overwrite its input.
 
-/** Sizes grow in steps of 2^k and 1.5·2^k, so at most a third is wasted. */
+/** Classes 2^k and 1.5·2^k: at most a third of a buffer goes unused. */
 export function sizeClass(byteSize: number): number {
   const size = Math.max(256, Math.ceil(byteSize / 4) * 4);
   const power = 2 ** Math.ceil(Math.log2(size));

@@ -110,7 +110,9 @@ export function planLimits(
       throw new GpuLimitError(limit, value, 0, adapterName(summary));
     }
     // Limits named max* must be at least the need; min* at most.
-    const ok = limit.startsWith('min') ? available <= value : available >= value;
+    const ok = limit.startsWith('min')
+      ? available <= value
+      : available >= value;
     if (!ok) {
       throw new GpuLimitError(limit, value, available, adapterName(summary));
     }
@@ -143,7 +145,7 @@ export class Gpu {
   }
 
   get features(): ReadonlySet<string> {
-    return this.device.features as ReadonlySet<string>;
+    return this.device.features;
   }
 
   has(feature: OptionalFeature): boolean {

@@ -55,7 +55,11 @@ export function preprocess(spec: PipelineSpec): string {
   };
   for (const [name, value] of Object.entries(spec.constants ?? {})) {
     if (!Number.isFinite(value)) {
-      throw new KernelCompileError(kernel.name, [], `constant ${name} = ${value} is not a finite number`);
+      throw new KernelCompileError(
+        kernel.name,
+        [],
+        `constant ${name} = ${value} is not a finite number`,
+      );
     }
   }
 
@@ -146,11 +150,15 @@ export class KernelRegistry {
     }
     const scopeError = await device.popErrorScope();
 
-    if (messages.some((m) => m.type === 'error') || !pipeline || scopeError) {
+    if (messages.some((m) => m.type === 'error')) {
+      // The pipeline error only repeats that the module is invalid.
+      throw new KernelCompileError(name, messages);
+    }
+    if (!pipeline || scopeError) {
       throw new KernelCompileError(
         name,
         messages,
-        pipelineError || scopeError?.message || undefined,
+        pipelineError || scopeError?.message || 'pipeline creation failed',
       );
     }
     return pipeline;

@@ -96,7 +96,11 @@ export class Runtime {
           `split the work into smaller batches`,
       );
     }
-    const buffer = this.pool.acquire(byteSize, usage.storage, `${dtype} tensor`);
+    const buffer = this.pool.acquire(
+      byteSize,
+      usage.storage,
+      `${dtype} tensor`,
+    );
     return new Tensor(buffer, shape, dtype, (b) => this.pool.release(b));
   }
 
@@ -138,7 +142,11 @@ export class Runtime {
     if (tensor.isReleased) {
       throw new InvalidArgumentError('download: the tensor was released');
     }
-    const staging = this.pool.acquire(tensor.byteSize, usage.readback, 'readback');
+    const staging = this.pool.acquire(
+      tensor.byteSize,
+      usage.readback,
+      'readback',
+    );
     this.endPass();
     this.commandEncoder().copyBufferToBuffer(
       tensor.buffer,
@@ -250,12 +258,11 @@ export class Runtime {
     }
 
     this.flush();
-    const querySet = this.device.createQuerySet({ type: 'timestamp', count: 2 });
-    const resolve = this.pool.acquire(
-      16,
-      usage.timestamps,
-      'timestamps',
-    );
+    const querySet = this.device.createQuerySet({
+      type: 'timestamp',
+      count: 2,
+    });
+    const resolve = this.pool.acquire(16, usage.timestamps, 'timestamps');
     this.timestamps = { querySet, resolve, beginPending: true };
     try {
       await record();

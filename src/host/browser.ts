@@ -8,7 +8,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { getInstalledBrowsers } from '@puppeteer/browsers';
+import {
+  Browser as BrowserKind,
+  getInstalledBrowsers,
+} from '@puppeteer/browsers';
 import puppeteer, { type Browser } from 'puppeteer-core';
 
 export type BrowserSource = 'CHROME_PATH' | 'puppeteer cache' | 'system';
@@ -54,7 +57,8 @@ export async function findBrowser(
   const env = options.env ?? process.env;
   const chromePath = env.CHROME_PATH;
   if (chromePath) {
-    if (existsSync(chromePath)) return { path: chromePath, source: 'CHROME_PATH' };
+    if (existsSync(chromePath))
+      return { path: chromePath, source: 'CHROME_PATH' };
     throw new BrowserNotFoundError(
       `CHROME_PATH is set to "${chromePath}", but no file exists there. ` +
         `Point it at a Chrome or Chromium binary, or unset it to search ` +
@@ -68,7 +72,11 @@ export async function findBrowser(
   if (existsSync(cacheDir)) {
     const installed = await getInstalledBrowsers({ cacheDir });
     cached = installed
-      .filter((browser) => browser.browser === 'chrome' || browser.browser === 'chromium')
+      .filter(
+        (browser) =>
+          browser.browser === BrowserKind.CHROME ||
+          browser.browser === BrowserKind.CHROMIUM,
+      )
       .map((browser) => browser.executablePath)
       .filter((path) => existsSync(path));
   }

@@ -3,7 +3,11 @@
 
 import type { Page } from 'puppeteer-core';
 
-import { launchBrowser, type FindBrowserOptions, type LaunchedBrowser } from './browser';
+import {
+  launchBrowser,
+  type FindBrowserOptions,
+  type LaunchedBrowser,
+} from './browser';
 import { startPageServer, type PageServer } from './server';
 
 export interface Session {

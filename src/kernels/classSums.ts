@@ -171,15 +171,29 @@ export async function classSums(
 ): Promise<ClassSums> {
   requireDtype('classSums', 'X', x, 'f32');
   requireDtype('classSums', 'labels', labels, 'u32');
-  const plan = planClassSums(x.shape, labels.shape, K, rt.device.limits, tuning);
+  const plan = planClassSums(
+    x.shape,
+    labels.shape,
+    K,
+    rt.device.limits,
+    tuning,
+  );
   const constants = {
     WG: plan.tuning.WG,
     ROWS: plan.tuning.ROWS,
     KB: plan.tuning.KB,
   };
   const [partialsPipeline, reducePipeline] = await Promise.all([
-    rt.pipeline({ kernel: classSumsKernel, entryPoint: 'partials_main', constants }),
-    rt.pipeline({ kernel: classSumsKernel, entryPoint: 'reduce_main', constants }),
+    rt.pipeline({
+      kernel: classSumsKernel,
+      entryPoint: 'partials_main',
+      constants,
+    }),
+    rt.pipeline({
+      kernel: classSumsKernel,
+      entryPoint: 'reduce_main',
+      constants,
+    }),
   ]);
 
   const { batch, d, splits } = plan;

@@ -21,7 +21,13 @@ export interface MatmulTile {
   TN: number;
 }
 
-export const DEFAULT_TILE: MatmulTile = { BM: 64, BN: 64, BK: 16, TM: 4, TN: 4 };
+export const DEFAULT_TILE: MatmulTile = {
+  BM: 64,
+  BN: 64,
+  BK: 16,
+  TM: 4,
+  TN: 4,
+};
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -216,7 +222,10 @@ export async function matmul(
   const alpha = options.alpha ?? 1;
   const spec = {
     kernel: matmulKernel,
-    variant: { TRANS_A: options.transA ?? false, TRANS_B: options.transB ?? false },
+    variant: {
+      TRANS_A: options.transA ?? false,
+      TRANS_B: options.transB ?? false,
+    },
     constants: { ...plan.tile },
   };
   const main = await rt.pipeline(spec);

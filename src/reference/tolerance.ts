@@ -38,7 +38,9 @@ export function compareWithBound(
   maxReported = 5,
 ): Mismatch[] {
   if (actual.length !== expected.length) {
-    return [{ index: -1, actual: actual.length, expected: expected.length, bound: 0 }];
+    return [
+      { index: -1, actual: actual.length, expected: expected.length, bound: 0 },
+    ];
   }
   const gamma = gamma32(depth);
   const mismatches: Mismatch[] = [];
@@ -46,7 +48,12 @@ export function compareWithBound(
     const bound = gamma * magnitudes[i]! + F32_MIN_NORMAL;
     const error = Math.abs(actual[i]! - expected[i]!);
     if (!(error <= bound)) {
-      mismatches.push({ index: i, actual: actual[i]!, expected: expected[i]!, bound });
+      mismatches.push({
+        index: i,
+        actual: actual[i]!,
+        expected: expected[i]!,
+        bound,
+      });
       if (mismatches.length >= maxReported) break;
     }
   }

@@ -55,7 +55,11 @@ export function randomFloats(
 }
 
 /** `count` labels uniform in [0, K) from a seed. */
-export function randomLabels(seed: number, count: number, K: number): Uint32Array {
+export function randomLabels(
+  seed: number,
+  count: number,
+  K: number,
+): Uint32Array {
   const rng = new Random(seed);
   const out = new Uint32Array(count);
   for (let i = 0; i < count; i++) out[i] = rng.integer(K);

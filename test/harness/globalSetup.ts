@@ -35,7 +35,10 @@ export default async function setup(project: TestProject) {
     console.warn(`[nclab] no usable WebGPU for GPU tests: ${reason}`);
   }
 
-  project.provide('browserWsEndpoint', session?.launched.browser.wsEndpoint() ?? '');
+  project.provide(
+    'browserWsEndpoint',
+    session?.launched.browser.wsEndpoint() ?? '',
+  );
   project.provide('pageBaseUrl', session?.server.url ?? '');
   project.provide('gpuUnavailable', reason);
 

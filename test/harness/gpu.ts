@@ -9,7 +9,11 @@ import { afterAll, beforeAll, describe, inject, test } from 'vitest';
 import type { CaseArgs, CaseName, CaseResult } from '../page/cases';
 
 export interface GpuPage {
-  run<N extends CaseName>(name: N, args: CaseArgs<N>): Promise<CaseResult<N>>;
+  /** Runs a page-side case; cases without arguments take none here. */
+  run<N extends CaseName>(
+    name: N,
+    ...args: CaseArgs<N> extends undefined ? [] : [CaseArgs<N>]
+  ): Promise<CaseResult<N>>;
 }
 
 export function describeGpu(name: string, body: (gpu: GpuPage) => void): void {
@@ -31,11 +35,11 @@ export function describeGpu(name: string, body: (gpu: GpuPage) => void): void {
   let browser: Browser;
   let page: Page;
   const gpu: GpuPage = {
-    run: (caseName, args) =>
+    run: (caseName, ...args) =>
       page.evaluate(
         (n, a) => window.nclabTest!.run(n, a),
         caseName,
-        args,
+        args[0],
       ) as never,
   };
   describe(name, () => {
@@ -45,7 +49,9 @@ export function describeGpu(name: string, body: (gpu: GpuPage) => void): void {
       });
       page = await browser.newPage();
       page.on('pageerror', (error) => console.error(`[page] ${String(error)}`));
-      await page.goto(new URL('test/page/index.html', inject('pageBaseUrl')).href);
+      await page.goto(
+        new URL('test/page/index.html', inject('pageBaseUrl')).href,
+      );
       await page.waitForFunction(() => window.nclabTest !== undefined);
     });
     afterAll(async () => {

@@ -3,11 +3,18 @@
 // generate their inputs from seeds, so the Node side can rebuild the same
 // inputs for the float64 reference; results come back as base64.
 
-import { summarizeAdapter, type AdapterSummary } from '../../src/gpu/device';
+import {
+  acquireGpu,
+  summarizeAdapter,
+  type AdapterSummary,
+} from '../../src/gpu/device';
+import type { KernelMessage } from '../../src/gpu/errors';
+import type { PipelineSpec } from '../../src/gpu/kernels';
 import { Runtime } from '../../src/gpu/runtime';
-import { classSums } from '../../src/kernels/classSums';
+import { classSums, uploadLabels } from '../../src/kernels/classSums';
 import { matmul, planMatmul } from '../../src/kernels/matmul';
 import { toBase64 } from '../../src/util/base64';
+import { randomFloats } from '../../src/util/random';
 import {
   classSumsInputs,
   matmulInputs,
@@ -94,6 +101,194 @@ export const cases = {
       x.release();
       labels.release();
       return { sums, counts };
+    });
+  },
+
+  /** Asks for extra limits; returns the error the engine raised, if any. */
+  async acquire(args: { requiredLimits: Record<string, number> }) {
+    try {
+      const gpu = await acquireGpu({ requiredLimits: args.requiredLimits });
+      gpu.destroy();
+      return { error: null };
+    } catch (error) {
+      return { error: errorInfo(error) };
+    }
+  },
+
+  /** Compiles a kernel template; returns the compile error, if any. */
+  async compile(args: Omit<PipelineSpec, 'kernel'> & { template: string }) {
+    return withRuntime(async (rt) => {
+      const spec = {
+        ...args,
+        kernel: { name: 'under_test', template: args.template },
+      };
+      try {
+        await rt.pipeline(spec);
+        return {
+          error: null,
+          messages: [] as KernelMessage[],
+          cached: rt.kernels.size,
+        };
+      } catch (error) {
+        const messages =
+          (error as { messages?: KernelMessage[] }).messages ?? [];
+        return { error: errorInfo(error), messages, cached: rt.kernels.size };
+      }
+    });
+  },
+
+  /** Pipelines are cached by (kernel, entry point, variant, constants). */
+  async pipelineCache() {
+    return withRuntime(async (rt) => {
+      const template =
+        'const N: u32 = ${N}u;\n' +
+        '@group(0) @binding(0) var<storage, read_write> out: array<u32>;\n' +
+        '@compute @workgroup_size(1) fn main() {\n' +
+        '#if ${TWICE}\n  out[0] = 2u * N;\n#else\n  out[0] = N;\n#endif\n}\n';
+      const kernel = { name: 'cache_probe', template };
+      const first = await rt.pipeline({
+        kernel,
+        variant: { TWICE: false },
+        constants: { N: 3 },
+      });
+      const again = await rt.pipeline({
+        kernel,
+        variant: { TWICE: false },
+        constants: { N: 3 },
+      });
+      await rt.pipeline({
+        kernel,
+        variant: { TWICE: true },
+        constants: { N: 3 },
+      });
+      await rt.pipeline({
+        kernel,
+        variant: { TWICE: false },
+        constants: { N: 4 },
+      });
+      const twice = await rt.pipeline({
+        kernel,
+        variant: { TWICE: true },
+        constants: { N: 5 },
+      });
+      const out = rt.zeros([1, 1, 1], 'u32');
+      rt.dispatch({
+        label: 'cache probe',
+        pipeline: twice,
+        bindings: [out],
+        workgroups: [1],
+      });
+      const value = (await rt.download(out))[0];
+      out.release();
+      return { sameObject: first === again, cached: rt.kernels.size, value };
+    });
+  },
+
+  /** Buffers come back from the pool after a submit, not before. */
+  async bufferPool() {
+    return withRuntime(async (rt) => {
+      const created0 = rt.pool.createdCount;
+      const a = rt.zeros([1, 100, 100], 'f32');
+      a.release();
+      // Not yet submitted: a second tensor must not reuse a's buffer.
+      const b = rt.zeros([1, 100, 100], 'f32');
+      const beforeSubmit = b.buffer === a.buffer;
+      rt.flush();
+      b.release();
+      rt.flush();
+      // Both are free now; same size class, so this one is reused.
+      const c = rt.zeros([1, 90, 101], 'f32');
+      const reused = c.buffer === a.buffer || c.buffer === b.buffer;
+      c.release();
+      await rt.finish();
+      return {
+        beforeSubmit,
+        reused,
+        created: rt.pool.createdCount - created0,
+        live: rt.pool.liveCount,
+      };
+    });
+  },
+
+  /** A dispatch's duration, measured the best way the device allows. */
+  async timing() {
+    return withRuntime(async (rt) => {
+      const a = rt.upload(randomFloats(1, 128 * 128), [1, 128, 128], 'f32');
+      (await matmul(rt, a, a)).release(); // compile first
+      let out = a;
+      const timing = await rt.time(async () => {
+        out = await matmul(rt, a, a);
+      });
+      out.release();
+      a.release();
+      return { ...timing, hasTimestamps: rt.gpu.has('timestamp-query') };
+    });
+  },
+
+  /** Device loss becomes one fatal error, with context, raised on next use. */
+  async deviceLost() {
+    const fatal: string[] = [];
+    const rt = await Runtime.create({ onFatal: (e) => fatal.push(e.message) });
+    const x = rt.zeros([1, 4, 4], 'f32');
+    await rt.download(x);
+    rt.device.destroy(); // behind the runtime's back: a loss, not a shutdown
+    await rt.device.lost;
+    let raised: ErrorInfo | null = null;
+    try {
+      rt.zeros([1, 4, 4], 'f32');
+    } catch (error) {
+      raised = errorInfo(error);
+    }
+    rt.pool.destroyAll();
+    return { raised, fatal };
+  },
+
+  /** An uncaptured validation error is routed to the same fatal error. */
+  async uncapturedError() {
+    const fatal: string[] = [];
+    const rt = await Runtime.create({ onFatal: (e) => fatal.push(e.message) });
+    // MAP_READ may only be combined with COPY_DST: invalid, and no scope.
+    rt.device.createBuffer({
+      size: 16,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE,
+    });
+    await rt.device.queue.onSubmittedWorkDone();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    let raised: ErrorInfo | null = null;
+    try {
+      rt.flush();
+      rt.zeros([1, 1, 1], 'f32');
+    } catch (error) {
+      raised = errorInfo(error);
+    }
+    await rt.destroy();
+    return { raised, fatal };
+  },
+
+  /** Argument errors raised by the kernel wrappers before any GPU work. */
+  async invalidArguments() {
+    return withRuntime(async (rt) => {
+      const errors: Record<string, ErrorInfo | null> = {};
+      const attempt = async (name: string, body: () => unknown) => {
+        try {
+          await body();
+          errors[name] = null;
+        } catch (error) {
+          errors[name] = errorInfo(error);
+        }
+      };
+      const a = rt.zeros([1, 3, 4], 'f32');
+      const labels = rt.zeros([1, 1, 4], 'u32');
+      await attempt('innerMismatch', () => matmul(rt, a, a));
+      await attempt('dtype', () => matmul(rt, labels, a, { transA: true }));
+      await attempt('labelRange', () => uploadLabels(rt, [0, 1, 5], 3));
+      const shortLabels = rt.zeros([1, 1, 3], 'u32');
+      await attempt('labelsShape', () => classSums(rt, a, shortLabels, 2));
+      shortLabels.release();
+      await attempt('tooLarge', () => rt.empty([1, 65536, 65536], 'f32'));
+      a.release();
+      labels.release();
+      return { errors };
     });
   },
 };

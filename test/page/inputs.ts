@@ -19,7 +19,10 @@ export interface MatmulCase {
   runs?: number;
 }
 
-export function matmulInputs(c: MatmulCase): { a: Float32Array; b: Float32Array } {
+export function matmulInputs(c: MatmulCase): {
+  a: Float32Array;
+  b: Float32Array;
+} {
   const count = (s: Shape) => s[0] * s[1] * s[2];
   return {
     a: randomFloats(c.seed, count(c.aShape), c.kind),
