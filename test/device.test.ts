@@ -9,21 +9,23 @@ import { acquireGpu } from '../src/gpu/device';
 describe('acquireGpu without a usable WebGPU', () => {
   test('says WebGPU is missing and where it works', async () => {
     // Node has no navigator.gpu, so the default entry point is missing.
-    const error = await acquireGpu().catch((e: unknown) => e as Error);
-    expect(error.name).toBe('GpuUnavailableError');
-    expect(error.message).toContain('WebGPU is not available here');
-    expect(error.message).toContain('--enable-unsafe-webgpu');
+    const failure = acquireGpu();
+    await expect(failure).rejects.toMatchObject({
+      name: 'GpuUnavailableError',
+    });
+    await expect(failure).rejects.toThrow('WebGPU is not available here');
+    await expect(failure).rejects.toThrow('--enable-unsafe-webgpu');
   });
 
   test('says no adapter was found and what a GPU-less machine needs', async () => {
     const noAdapter = {
       requestAdapter: () => Promise.resolve(null),
     } as unknown as GPU;
-    const error = await acquireGpu({ gpu: noAdapter }).catch(
-      (e: unknown) => e as Error,
-    );
-    expect(error.name).toBe('GpuUnavailableError');
-    expect(error.message).toContain('returned no adapter');
-    expect(error.message).toContain('libvk_swiftshader.so');
+    const failure = acquireGpu({ gpu: noAdapter });
+    await expect(failure).rejects.toMatchObject({
+      name: 'GpuUnavailableError',
+    });
+    await expect(failure).rejects.toThrow('returned no adapter');
+    await expect(failure).rejects.toThrow('libvk_swiftshader.so');
   });
 });

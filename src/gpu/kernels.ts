@@ -104,6 +104,12 @@ function toKernelMessages(
 /** Compiles and caches compute pipelines for one device. */
 export class KernelRegistry {
   private readonly cache = new Map<string, Promise<GPUComputePipeline>>();
+  /**
+   * Compiles run one at a time: error scopes are a per-device stack, so two
+   * overlapping compiles could pop each other's scope and report each
+   * other's errors.
+   */
+  private compiling: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly gpu: Gpu) {}
 
@@ -116,7 +122,8 @@ export class KernelRegistry {
     const key = pipelineKey(spec);
     let pipeline = this.cache.get(key);
     if (!pipeline) {
-      pipeline = this.compile(spec, key);
+      pipeline = this.compiling.then(() => this.compile(spec, key));
+      this.compiling = pipeline.catch(() => undefined);
       // A failed compile is not cached: the next call reports it again.
       void pipeline.catch(() => this.cache.delete(key));
       this.cache.set(key, pipeline);
