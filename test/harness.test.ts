@@ -19,7 +19,9 @@ async function vitestWithoutBrowser(ci: boolean) {
     ...process.env,
     CHROME_PATH: '/nonexistent/chrome',
     CI: ci ? 'true' : '',
+    NO_COLOR: '1',
   };
+  delete env.FORCE_COLOR;
   // Vitest marks its own workers; a nested run must not inherit that.
   delete env.VITEST;
   delete env.VITEST_WORKER_ID;
