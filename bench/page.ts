@@ -1,0 +1,337 @@
+// The benchmark page: times nclab's kernels and a plain-JavaScript float32
+// baseline of the same operation on the same inputs, in the same page and
+// run, after checking both give the same numbers. Exposes window.nclabBench
+// to bench/run.ts; progress goes to the console as "[bench] …" lines.
+
+import { adapterName } from '../src/gpu/device';
+import { Runtime, type TimingMethod } from '../src/gpu/runtime';
+import type { Tensor } from '../src/gpu/tensor';
+import {
+  classSums,
+  planClassSums,
+  uploadLabels,
+} from '../src/kernels/classSums';
+import { matmul, planMatmul } from '../src/kernels/matmul';
+import { randomFloats, randomLabels } from '../src/util/random';
+import {
+  INTEGER_INPUT_MAX,
+  classSumsJs,
+  describeWorkload,
+  matmulJs,
+  matmulShapes,
+  maxAbsDifference,
+  median,
+  requireExactSums,
+  workloads,
+  type BenchOptions,
+  type BenchResult,
+  type ClassSumsWorkload,
+  type MatmulWorkload,
+  type Measurement,
+  type Workload,
+  type WorkloadResult,
+} from './workloads';
+
+export interface NclabBenchApi {
+  /** The names of the workloads a run covers. */
+  workloads(quick: boolean): string[];
+  /** Runs them (or `options.only`) on a fresh device. */
+  run(options?: BenchOptions): Promise<BenchResult>;
+}
+
+declare global {
+  interface Window {
+    nclabBench?: NclabBenchApi;
+  }
+}
+
+/**
+ * Shortest span one timed sample should cover: fast operations are recorded
+ * several times per sample so launch overhead and timer resolution stay
+ * small next to the work.
+ */
+const MIN_SAMPLE_MS = 20;
+/** Most operations per sample (each keeps its output until the submit). */
+const MAX_OPS_PER_SAMPLE = 64;
+
+function progress(line: string): void {
+  console.info(`[bench] ${line}`);
+}
+
+function opsPerSample(singleMs: number): number {
+  const wanted = Math.ceil(MIN_SAMPLE_MS / Math.max(singleMs, 1e-3));
+  return Math.min(MAX_OPS_PER_SAMPLE, Math.max(1, wanted));
+}
+
+function measurement(
+  samplesMs: number[],
+  opsPerSample: number,
+  workPerOp: number,
+): Measurement {
+  const medianMs = median(samplesMs);
+  // work / (ms · 10^6) is work per nanosecond: GFLOP/s or GB/s.
+  return {
+    medianMs,
+    samplesMs,
+    opsPerSample,
+    rate: workPerOp / (medianMs * 1e6),
+  };
+}
+
+/** A workload ready to run: inputs uploaded, outputs allocated. */
+interface Prepared {
+  plan: string;
+  /** Records nclab's operation once; returns the tensors it made. */
+  gpu: () => Promise<Tensor[]>;
+  /**
+   * The same kernels on tiny inputs: the first call compiles what gpu()
+   * needs, at a cost that is then mostly compilation.
+   */
+  tiny: () => Promise<Tensor[]>;
+  /** Runs the baseline once; returns its outputs, in gpu()'s order. */
+  js: () => ArrayLike<number>[];
+  /** Releases the input tensors. */
+  release: () => void;
+}
+
+function prepareMatmul(rt: Runtime, w: MatmulWorkload): Prepared {
+  requireExactSums(w.name, INTEGER_INPUT_MAX ** 2, w.K);
+  const shapes = matmulShapes(w);
+  const aData = randomFloats(w.seed, w.M * w.K, 'integer');
+  const bData = randomFloats(w.seed + 1_000, w.K * w.N, 'integer');
+  const options = { transB: w.transB };
+  const plan = planMatmul(shapes.a, shapes.b, options, rt.device.limits);
+  const a = rt.upload(aData, shapes.a, 'f32');
+  const b = rt.upload(bData, shapes.b, 'f32');
+  const c = new Float32Array(w.M * w.N);
+
+  // Same variant and, by forcing two splits, the same split-K pipelines.
+  const tinyShapes = matmulShapes({ ...w, M: 8, N: 8, K: 64 });
+  const tinyA = rt.upload(new Float32Array(8 * 64), tinyShapes.a, 'f32');
+  const tinyB = rt.upload(new Float32Array(64 * 8), tinyShapes.b, 'f32');
+  const tinyOptions = { ...options, splits: plan.splits > 1 ? 2 : 1 };
+  return {
+    plan:
+      plan.splits > 1
+        ? `split-K: ${plan.splits} splits of ${plan.chunk}`
+        : 'one pass',
+    gpu: async () => [await matmul(rt, a, b, options)],
+    tiny: async () => [await matmul(rt, tinyA, tinyB, tinyOptions)],
+    js: () => {
+      matmulJs(aData, bData, c, w.M, w.N, w.K, w.transB);
+      return [c];
+    },
+    release: () => {
+      for (const tensor of [a, b, tinyA, tinyB]) tensor.release();
+    },
+  };
+}
+
+function prepareClassSums(rt: Runtime, w: ClassSumsWorkload): Prepared {
+  requireExactSums(w.name, INTEGER_INPUT_MAX, w.N);
+  const xData = randomFloats(w.seed, w.d * w.N, 'integer');
+  const labelData = randomLabels(w.seed + 1_000, w.N, w.K);
+  const plan = planClassSums([1, w.d, w.N], [1, 1, w.N], w.K, rt.device.limits);
+  const x = rt.upload(xData, [1, w.d, w.N], 'f32');
+  const labels = uploadLabels(rt, labelData, w.K);
+  const sums = new Float32Array(w.d * w.K);
+  const counts = new Uint32Array(w.K);
+
+  const tinyN = 64;
+  const tinyX = rt.upload(new Float32Array(4 * tinyN), [1, 4, tinyN], 'f32');
+  const tinyLabels = rt.upload(new Uint32Array(tinyN), [1, 1, tinyN], 'u32');
+  return {
+    plan: `${plan.splits} column chunks of ${plan.chunk}`,
+    gpu: async () => {
+      const result = await classSums(rt, x, labels, w.K);
+      return [result.sums, result.counts];
+    },
+    tiny: async () => {
+      const result = await classSums(rt, tinyX, tinyLabels, w.K);
+      return [result.sums, result.counts];
+    },
+    js: () => {
+      classSumsJs(xData, labelData, w.d, w.N, w.K, sums, counts);
+      return [sums, counts];
+    },
+    release: () => {
+      for (const tensor of [x, labels, tinyX, tinyLabels]) tensor.release();
+    },
+  };
+}
+
+async function runAndRelease(op: () => Promise<Tensor[]>): Promise<void> {
+  for (const tensor of await op()) tensor.release();
+}
+
+/** Wall time of one operation from recording to completion. */
+async function wallMs(
+  rt: Runtime,
+  op: () => Promise<Tensor[]>,
+): Promise<number> {
+  const start = performance.now();
+  await runAndRelease(op);
+  await rt.finish();
+  return performance.now() - start;
+}
+
+/**
+ * `repeats` per-operation times. A first timed operation decides how many
+ * operations each sample covers; when that is one, it is the first sample.
+ */
+async function sampleTimes(
+  timeOps: (ops: number) => Promise<number>,
+  repeats: number,
+): Promise<{ samplesMs: number[]; ops: number }> {
+  const firstMs = await timeOps(1);
+  const ops = opsPerSample(firstMs);
+  const samplesMs = ops === 1 ? [firstMs] : [];
+  while (samplesMs.length < repeats) samplesMs.push((await timeOps(ops)) / ops);
+  return { samplesMs, ops };
+}
+
+async function measureWorkload(
+  rt: Runtime,
+  w: Workload,
+  repeats: number,
+  methods: Set<TimingMethod>,
+): Promise<WorkloadResult> {
+  const { shape, unit, workPerOp } = describeWorkload(w);
+  const result: WorkloadResult = {
+    name: w.name,
+    kind: w.kind,
+    shape,
+    unit,
+    workPerOp,
+    verified: false,
+    maxAbsDifference: null,
+  };
+  const prepared =
+    w.kind === 'matmul' ? prepareMatmul(rt, w) : prepareClassSums(rt, w);
+  result.plan = prepared.plan;
+  try {
+    progress(`${w.name}: compiling`);
+    const pipelinesBefore = rt.kernels.size;
+    const tinyColdMs = await wallMs(rt, prepared.tiny);
+    const tinyWarmMs = await wallMs(rt, prepared.tiny);
+    result.pipelinesCompiled = rt.kernels.size - pipelinesBefore;
+    result.compileMs =
+      result.pipelinesCompiled > 0 ? Math.max(0, tinyColdMs - tinyWarmMs) : 0;
+
+    // The first full-size call warms up nclab, the first JS call the JIT.
+    progress(`${w.name}: checking nclab against JS`);
+    const outputs = await prepared.gpu();
+    const gpuValues: ArrayLike<number>[] = [];
+    for (const tensor of outputs) gpuValues.push(await rt.download(tensor));
+    for (const tensor of outputs) tensor.release();
+    const jsValues = prepared.js();
+    const difference = Math.max(
+      ...gpuValues.map((values, i) => maxAbsDifference(values, jsValues[i]!)),
+    );
+    result.maxAbsDifference = difference;
+    // Integer inputs make both sides exact (see requireExactSums).
+    if (difference !== 0) {
+      result.problem =
+        `nclab and JS differ by up to ${difference} where ` +
+        `both should be exact; not timed`;
+      return result;
+    }
+    result.verified = true;
+
+    progress(`${w.name}: timing nclab`);
+    let method: TimingMethod = 'wall-clock';
+    const gpu = await sampleTimes(async (ops) => {
+      const timing = await rt.time(async () => {
+        for (let op = 0; op < ops; op++) await runAndRelease(prepared.gpu);
+      });
+      method = timing.method;
+      methods.add(method);
+      return timing.ms;
+    }, repeats);
+    result.nclab = {
+      ...measurement(gpu.samplesMs, gpu.ops, workPerOp),
+      method,
+    };
+
+    progress(`${w.name}: timing JS`);
+    const js = await sampleTimes((ops) => {
+      const start = performance.now();
+      for (let op = 0; op < ops; op++) prepared.js();
+      return Promise.resolve(performance.now() - start);
+    }, repeats);
+    result.js = measurement(js.samplesMs, js.ops, workPerOp);
+    result.ratio = result.nclab.rate / result.js.rate;
+    progress(
+      `${w.name}: nclab ${result.nclab.medianMs.toFixed(3)} ms, ` +
+        `JS ${result.js.medianMs.toFixed(3)} ms`,
+    );
+    return result;
+  } finally {
+    prepared.release();
+  }
+}
+
+async function run(options: BenchOptions = {}): Promise<BenchResult> {
+  const quick = options.quick ?? false;
+  const repeats = options.repeats ?? (quick ? 3 : 5);
+  const startedAt = new Date().toISOString();
+  const start = performance.now();
+  const rt = await Runtime.create();
+  try {
+    const summary = rt.gpu.adapterSummary;
+    rt.device.pushErrorScope('validation');
+    const methods = new Set<TimingMethod>();
+    const results: WorkloadResult[] = [];
+    const selected = workloads(quick).filter(
+      (w) => !options.only || options.only.includes(w.name),
+    );
+    for (const w of selected) {
+      try {
+        results.push(await measureWorkload(rt, w, repeats, methods));
+      } catch (error) {
+        const message =
+          error instanceof Error
+            ? `${error.name}: ${error.message}`
+            : String(error);
+        progress(`${w.name}: failed: ${message}`);
+        results.push({
+          name: w.name,
+          kind: w.kind,
+          ...describeWorkload(w),
+          verified: false,
+          maxAbsDifference: null,
+          problem: message,
+        });
+      }
+    }
+
+    await rt.finish();
+    const problems: string[] = [];
+    const scope = await rt.device.popErrorScope();
+    if (scope) problems.push(`WebGPU validation error: ${scope.message}`);
+    if (rt.pool.liveCount !== 0) {
+      problems.push(`${rt.pool.liveCount} buffers were not released`);
+    }
+    const expected = rt.gpu.has('timestamp-query')
+      ? 'gpu-timestamp'
+      : 'wall-clock';
+    return {
+      adapter: { ...summary, name: adapterName(summary) },
+      userAgent: navigator.userAgent,
+      timingMethod: methods.size > 1 ? 'mixed' : ([...methods][0] ?? expected),
+      quick,
+      repeats,
+      startedAt,
+      totalMs: performance.now() - start,
+      workloads: results,
+      problems,
+    };
+  } finally {
+    await rt.destroy();
+  }
+}
+
+window.nclabBench = {
+  workloads: (quick) => workloads(quick).map((w) => w.name),
+  run,
+};

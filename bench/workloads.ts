@@ -1,0 +1,269 @@
+// What the benchmark measures and the plain-JavaScript float32 baselines it
+// compares nclab with, plus the result types the page hands back to Node.
+// Nothing here touches the GPU, so the baselines also run in Node.
+
+import type { AdapterSummary } from '../src/gpu/device';
+import type { TimingMethod } from '../src/gpu/runtime';
+import type { Shape } from '../src/gpu/tensor';
+
+/** C = A·op(B), one batch: A is M×K, B is K×N, or N×K when transposed. */
+export interface MatmulWorkload {
+  kind: 'matmul';
+  name: string;
+  M: number;
+  N: number;
+  K: number;
+  transB: boolean;
+  seed: number;
+}
+
+export interface ClassSumsWorkload {
+  kind: 'classSums';
+  name: string;
+  /** Feature dimension (rows of X). */
+  d: number;
+  /** Examples (columns of X). */
+  N: number;
+  /** Classes. */
+  K: number;
+  seed: number;
+}
+
+export type Workload = MatmulWorkload | ClassSumsWorkload;
+
+function square(size: number, seed: number): MatmulWorkload {
+  const name = `matmul ${size}³`;
+  return {
+    kind: 'matmul',
+    name,
+    M: size,
+    N: size,
+    K: size,
+    transB: false,
+    seed,
+  };
+}
+
+/**
+ * The weight-gradient shape of a linear classifier: a 10×64 output summed
+ * over many examples, B stored example-major (transB), so nclab splits K.
+ */
+function splitK(inner: number, seed: number): MatmulWorkload {
+  const name = 'matmul split-K';
+  return { kind: 'matmul', name, M: 10, N: 64, K: inner, transB: true, seed };
+}
+
+function classSumsWorkload(
+  d: number,
+  N: number,
+  K: number,
+  seed: number,
+): ClassSumsWorkload {
+  return { kind: 'classSums', name: `classSums d=${d}`, d, N, K, seed };
+}
+
+/**
+ * Sized so a full run on SwiftShader (a CPU emulation, ~0.4 GFLOP/s) stays
+ * under about two minutes; quick sizes take seconds, for smoke tests.
+ */
+export function workloads(quick: boolean): Workload[] {
+  if (quick) {
+    return [square(64, 1), splitK(4096, 2), classSumsWorkload(16, 4096, 10, 3)];
+  }
+  return [
+    square(256, 1),
+    square(512, 2),
+    splitK(100_000, 3),
+    classSumsWorkload(64, 100_000, 10, 4),
+    classSumsWorkload(512, 50_000, 10, 5),
+  ];
+}
+
+export function matmulShapes(w: MatmulWorkload): { a: Shape; b: Shape } {
+  return {
+    a: [1, w.M, w.K],
+    b: w.transB ? [1, w.N, w.K] : [1, w.K, w.N],
+  };
+}
+
+/** What a workload is, its unit and its work per operation, as reported. */
+export function describeWorkload(w: Workload): {
+  shape: string;
+  unit: 'GFLOP/s' | 'GB/s';
+  workPerOp: number;
+} {
+  if (w.kind === 'matmul') {
+    const transposed = w.transB ? ', B transposed' : '';
+    return {
+      shape: `${w.M}×${w.K} · ${w.K}×${w.N}${transposed}`,
+      unit: 'GFLOP/s',
+      // One multiply and one add per inner index and output.
+      workPerOp: 2 * w.M * w.N * w.K,
+    };
+  }
+  return {
+    shape: `X ${w.d}×${w.N}, K=${w.K}`,
+    unit: 'GB/s',
+    // X and the labels are each read once; the d×K outputs are negligible.
+    workPerOp: w.d * w.N * 4 + w.N * 4,
+  };
+}
+
+/** Largest |value| randomFloats(…, 'integer') draws. */
+export const INTEGER_INPUT_MAX = 4;
+
+/**
+ * The inputs are small integers, so every product and partial sum is an
+ * integer; while their magnitude stays below 2^24 each float32 addition is
+ * exact, in any order. Then nclab and the baseline must agree bit for bit,
+ * whatever their summation order, and a difference is a bug, not rounding.
+ */
+export function requireExactSums(
+  name: string,
+  maxTerm: number,
+  terms: number,
+): void {
+  if (maxTerm * terms >= 2 ** 24) {
+    throw new Error(
+      `${name}: sums of ${terms} terms up to ${maxTerm} can reach 2^24, ` +
+        `where float32 stops being exact; use a smaller shape`,
+    );
+  }
+}
+
+/**
+ * C = op(A)·op(B) for one batch, row-major, in the i-k-j order: the inner
+ * loop runs along a row of C (and of B when B is not transposed). C is
+ * stored as float32 after every addition, as a float32 kernel keeps it.
+ */
+export function matmulJs(
+  a: Float32Array,
+  b: Float32Array,
+  c: Float32Array,
+  M: number,
+  N: number,
+  K: number,
+  transB: boolean,
+): void {
+  c.fill(0);
+  for (let i = 0; i < M; i++) {
+    const rowC = i * N;
+    for (let k = 0; k < K; k++) {
+      const aik = a[i * K + k]!;
+      if (transB) {
+        for (let j = 0; j < N; j++) c[rowC + j]! += aik * b[j * K + k]!;
+      } else {
+        const rowB = k * N;
+        for (let j = 0; j < N; j++) c[rowC + j]! += aik * b[rowB + j]!;
+      }
+    }
+  }
+}
+
+/**
+ * Per-class column sums (d×K) and counts of X (d×N, row-major). Each row is
+ * streamed once in memory order; walking X column by column would stride
+ * by N floats and time cache misses instead of the additions.
+ */
+export function classSumsJs(
+  x: Float32Array,
+  labels: Uint32Array,
+  d: number,
+  N: number,
+  K: number,
+  sums: Float32Array,
+  counts: Uint32Array,
+): void {
+  sums.fill(0);
+  counts.fill(0);
+  for (let j = 0; j < N; j++) counts[labels[j]!]! += 1;
+  for (let i = 0; i < d; i++) {
+    const row = i * N;
+    const rowSums = i * K;
+    for (let j = 0; j < N; j++) sums[rowSums + labels[j]!]! += x[row + j]!;
+  }
+}
+
+/** Largest |a[i] − b[i]|; Infinity when the lengths differ or NaN appears. */
+export function maxAbsDifference(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+): number {
+  if (a.length !== b.length) return Infinity;
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    const difference = Math.abs(a[i]! - b[i]!);
+    if (!(difference <= max))
+      max = Number.isNaN(difference) ? Infinity : difference;
+  }
+  return max;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? sorted[middle]!
+    : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+export interface Measurement {
+  /** Median time of one operation. */
+  medianMs: number;
+  /** Per-operation time of each repeat. */
+  samplesMs: number[];
+  /** Operations recorded inside one timed region (the time is divided). */
+  opsPerSample: number;
+  /** GFLOP/s or GB/s at the median time. */
+  rate: number;
+}
+
+export interface WorkloadResult {
+  name: string;
+  kind: Workload['kind'];
+  shape: string;
+  unit: 'GFLOP/s' | 'GB/s';
+  /** Floating-point operations or bytes read per operation. */
+  workPerOp: number;
+  /** nclab and the JS baseline gave the same numbers (checked first). */
+  verified: boolean;
+  /** Largest |nclab − JS| over every output; null if never compared. */
+  maxAbsDifference: number | null;
+  /** Why the workload failed; absent when it ran and verified. */
+  problem?: string;
+  /** How nclab planned it, e.g. the split-K count. */
+  plan?: string;
+  /** Pipelines this workload compiled (0: cached by an earlier one). */
+  pipelinesCompiled?: number;
+  /**
+   * First-use cost of those pipelines: wall time of a first call on tiny
+   * inputs minus a second one.
+   */
+  compileMs?: number;
+  nclab?: Measurement & { method: TimingMethod };
+  js?: Measurement;
+  /** nclab rate / JS rate (above 1: nclab is faster). */
+  ratio?: number;
+}
+
+export interface BenchResult {
+  adapter: AdapterSummary & { name: string };
+  userAgent: string;
+  /** How nclab's times were taken; 'mixed' if calls differed. */
+  timingMethod: TimingMethod | 'mixed';
+  quick: boolean;
+  repeats: number;
+  startedAt: string;
+  totalMs: number;
+  workloads: WorkloadResult[];
+  /** Problems of the run as a whole: validation errors, leaked tensors. */
+  problems: string[];
+}
+
+export interface BenchOptions {
+  quick?: boolean;
+  /** Names of the workloads to run; all of them by default. */
+  only?: string[];
+  /** Timed repeats per workload and side; the median is reported. */
+  repeats?: number;
+}
