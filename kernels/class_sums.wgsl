@@ -5,9 +5,11 @@
 //
 // Pass `partials`: workgroup (s, r, b) reduces columns [s·chunk, (s+1)·chunk)
 // for ROWS rows of block r. Row d is a virtual row of ones, so its sums are
-// the class counts. Threads stride over the columns (coalesced), keep KB
-// class accumulators per row in registers, and the workgroup tree-reduces
-// them in workgroup memory, one class block at a time.
+// the class counts. Threads stride over the columns (coalesced), share each
+// label load across the block's rows, and keep KB class accumulators per row
+// (a class block at a time). Then one barrier, and ROWS·KB threads each sum
+// one accumulator over the workgroup in thread order: a tree would need a
+// barrier per level, and barriers dominate on CPU emulations.
 // Pass `reduce`: sums the partials over s in a fixed order. No atomics, so
 // the result is identical from run to run.
 
@@ -30,7 +32,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-var<workgroup> scratch: array<f32, KB * WG>; // [class][thread]
+var<workgroup> scratch: array<f32, ROWS * KB * WG>; // [row·class][thread]
 
 // Partial layout: [batch][split][row 0..d][class], row d holding counts.
 fn partialIndex(batch: u32, split: u32, row: u32, k: u32) -> u32 {
@@ -66,34 +68,29 @@ fn partials_main(
           } else if (row == params.d) {
             value = 1.0;
           }
-          // Constant indices keep the accumulators in registers.
-          for (var c = 0u; c < KB; c++) {
-            acc[r * KB + c] += select(0.0, value, slot == c);
-          }
+          acc[r * KB + slot] += value;
         }
       }
     }
 
-    for (var r = 0u; r < ROWS; r++) {
-      for (var c = 0u; c < KB; c++) {
-        scratch[c * WG + thread] = acc[r * KB + c];
-      }
-      workgroupBarrier();
-      for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-        if (thread < stride) {
-          for (var c = 0u; c < KB; c++) {
-            scratch[c * WG + thread] += scratch[c * WG + thread + stride];
-          }
-        }
-        workgroupBarrier();
-      }
-      let row = row0 + r;
-      if (thread < KB && row <= params.d && k0 + thread < params.K) {
-        partials[partialIndex(batch, split, row, k0 + thread)] =
-          scratch[thread * WG];
-      }
-      workgroupBarrier();
+    // One barrier, then thread t < ROWS·KB sums one accumulator over all
+    // threads, in thread order: far fewer barriers than a tree.
+    for (var a = 0u; a < ROWS * KB; a++) {
+      scratch[a * WG + thread] = acc[a];
     }
+    workgroupBarrier();
+    if (thread < ROWS * KB) {
+      let row = row0 + thread / KB;
+      let k = k0 + thread % KB;
+      var sum = 0.0;
+      for (var t = 0u; t < WG; t++) {
+        sum += scratch[thread * WG + t];
+      }
+      if (row <= params.d && k < params.K) {
+        partials[partialIndex(batch, split, row, k)] = sum;
+      }
+    }
+    workgroupBarrier();
   }
 }
 

@@ -116,9 +116,16 @@ describe('planMatmul', () => {
 
 describe('planClassSums', () => {
   test('splits N into chunks and adds the counts row to the row blocks', () => {
-    const plan = planClassSums([1, 8, 10_000], [1, 1, 10_000], 10, LIMITS);
+    const tuning = { WG: 64, ROWS: 4, KB: 16, chunk: 4096 };
+    const plan = planClassSums(
+      [1, 8, 10_000],
+      [1, 1, 10_000],
+      10,
+      LIMITS,
+      tuning,
+    );
     expect(plan.splits).toBe(3);
-    expect(plan.rowBlocks).toBe(3); // rows 0..8, 4 per block
+    expect(plan.rowBlocks).toBe(3); // rows 0..8 (8 = counts), 4 per block
     expect(plan.labelStride).toBe(0);
   });
 
@@ -148,6 +155,28 @@ describe('planClassSums', () => {
           chunk: 10,
         }),
       'classSums: tuning.WG = 100 is invalid; expected a power of two',
+    ],
+    [
+      'more accumulators than threads to finish them',
+      () =>
+        planClassSums([1, 8, 100], [1, 1, 100], 3, LIMITS, {
+          WG: 32,
+          ROWS: 4,
+          KB: 16,
+          chunk: 100,
+        }),
+      'classSums: tuning ROWS·KB = 64 is invalid; one thread finishes each accumulator, so it must be at most WG = 32',
+    ],
+    [
+      'more workgroup memory than the adapter has',
+      () =>
+        planClassSums([1, 8, 100], [1, 1, 100], 3, LIMITS, {
+          WG: 256,
+          ROWS: 8,
+          KB: 16,
+          chunk: 100,
+        }),
+      'needs 131072 bytes of workgroup memory; the adapter allows 32768',
     ],
     [
       'partials larger than a binding',

@@ -24,11 +24,16 @@ export interface ClassSumsTuning {
   chunk: number;
 }
 
+/**
+ * Measured on SwiftShader (bench, d = 64, N = 10^5, K = 10): per-workgroup
+ * cost dominates there, so few large workgroups won (chunk 4096 with 256
+ * threads was 7× slower). Per-adapter tuning is future work.
+ */
 export const DEFAULT_CLASS_SUMS_TUNING: ClassSumsTuning = {
-  WG: 256,
+  WG: 64,
   ROWS: 4,
-  KB: 8,
-  chunk: 4096,
+  KB: 16,
+  chunk: 16384,
 };
 
 export interface ClassSumsPlan {
@@ -47,6 +52,7 @@ export interface ClassSumsLimits {
   maxComputeWorkgroupsPerDimension: number;
   maxStorageBufferBindingSize: number;
   maxComputeInvocationsPerWorkgroup: number;
+  maxComputeWorkgroupStorageSize: number;
 }
 
 export function planClassSums(
@@ -74,6 +80,20 @@ export function planClassSums(
   requireInteger(op, 'tuning.ROWS', tuning.ROWS, 1, 64);
   requireInteger(op, 'tuning.KB', tuning.KB, 1, 64);
   requireInteger(op, 'tuning.chunk', tuning.chunk, 1, 2 ** 24 - 1);
+  const accumulators = tuning.ROWS * tuning.KB;
+  if (accumulators > tuning.WG) {
+    throw new InvalidArgumentError(
+      `${op}: tuning ROWS·KB = ${accumulators} is invalid; one thread ` +
+        `finishes each accumulator, so it must be at most WG = ${tuning.WG}`,
+    );
+  }
+  const scratchBytes = accumulators * tuning.WG * 4;
+  if (scratchBytes > limits.maxComputeWorkgroupStorageSize) {
+    throw new InvalidArgumentError(
+      `${op}: tuning ROWS·KB·WG needs ${scratchBytes} bytes of workgroup ` +
+        `memory; the adapter allows ${limits.maxComputeWorkgroupStorageSize}`,
+    );
+  }
 
   const [labelBatch, labelRows, labelCols] = labelShape;
   if (labelRows !== 1 || labelCols !== N) {
