@@ -11,7 +11,13 @@ import {
 } from '../src/gpu/device';
 import { pipelineKey, preprocess } from '../src/gpu/kernels';
 import { planClassSums } from '../src/kernels/classSums';
-import { DEFAULT_TILE, planMatmul } from '../src/kernels/matmul';
+import {
+  DEFAULT_TILE,
+  NARROW_M_TILE,
+  NARROW_N_TILE,
+  planMatmul,
+  SMALL_TILE,
+} from '../src/kernels/matmul';
 import { matmulReference } from '../src/reference/matmul';
 import { compareWithBound, gamma32 } from '../src/reference/tolerance';
 import { randomFloats } from '../src/util/random';
@@ -59,6 +65,19 @@ describe('planMatmul', () => {
     expect(
       planMatmul([1, 2048, 4096], [1, 4096, 2048], {}, LIMITS).splits,
     ).toBe(1);
+  });
+
+  test('picks narrow tiles for outputs with few rows or columns', () => {
+    expect(
+      planMatmul([1, 10, 5000], [1, 64, 5000], { transB: true }, LIMITS).tile,
+    ).toBe(NARROW_M_TILE);
+    expect(planMatmul([1, 64, 5000], [1, 5000, 10], {}, LIMITS).tile).toBe(
+      NARROW_N_TILE,
+    );
+    expect(planMatmul([1, 10, 9], [1, 9, 8], {}, LIMITS).tile).toBe(SMALL_TILE);
+    expect(planMatmul([1, 64, 64], [1, 64, 64], {}, LIMITS).tile).toBe(
+      DEFAULT_TILE,
+    );
   });
 
   test('keeps batches × splits within the workgroup-count limit', () => {

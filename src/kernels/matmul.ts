@@ -64,7 +64,7 @@ export interface MatmulPlan {
 /** Target number of workgroups when choosing an automatic split. */
 const TARGET_WORKGROUPS = 256;
 /** Fewest inner indices worth a split of their own. */
-const MIN_CHUNK = 256;
+const MIN_CHUNK = 1024;
 
 function checkTile(tile: MatmulTile, limits: MatmulLimits): void {
   const op = 'matmul';
@@ -93,6 +93,40 @@ function checkTile(tile: MatmulTile, limits: MatmulLimits): void {
   }
 }
 
+/**
+ * Tiles for outputs with few rows and/or columns, so less of each tile is
+ * padding: a 10×8 output in a 64×64 tile wastes 98% of the arithmetic.
+ */
+export const NARROW_M_TILE: MatmulTile = {
+  BM: 16,
+  BN: 64,
+  BK: 16,
+  TM: 1,
+  TN: 4,
+};
+export const NARROW_N_TILE: MatmulTile = {
+  BM: 64,
+  BN: 16,
+  BK: 16,
+  TM: 4,
+  TN: 1,
+};
+export const SMALL_TILE: MatmulTile = { BM: 16, BN: 16, BK: 16, TM: 1, TN: 1 };
+
+function defaultTile(
+  aShape: Shape,
+  bShape: Shape,
+  transA: boolean,
+  transB: boolean,
+): MatmulTile {
+  const M = transA ? aShape[2] : aShape[1];
+  const N = transB ? bShape[1] : bShape[2];
+  if (M <= 16 && N <= 16) return SMALL_TILE;
+  if (M <= 16) return NARROW_M_TILE;
+  if (N <= 16) return NARROW_N_TILE;
+  return DEFAULT_TILE;
+}
+
 /** Validates shapes and options and chooses splits and dispatch sizes. */
 export function planMatmul(
   aShape: Shape,
@@ -102,7 +136,7 @@ export function planMatmul(
 ): MatmulPlan {
   const op = 'matmul';
   const { transA = false, transB = false, alpha = 1 } = options;
-  const tile = options.tile ?? DEFAULT_TILE;
+  const tile = options.tile ?? defaultTile(aShape, bShape, transA, transB);
   checkTile(tile, limits);
   if (!Number.isFinite(alpha)) {
     throw new InvalidArgumentError(
