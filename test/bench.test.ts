@@ -1,7 +1,7 @@
 // The benchmark stays runnable: a quick run in the browser verifies every
 // workload against plain JS and writes its JSON and markdown report.
 
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,5 +28,6 @@ describeGpu('benchmark (quick)', () => {
     expect(markdown).toContain(run.result.adapter.name);
     const json = JSON.parse(await readFile(run.jsonPath, 'utf8')) as unknown;
     expect(json).toMatchObject({ adapter: { name: run.result.adapter.name } });
+    await rm(outDir, { recursive: true, force: true });
   });
 });

@@ -1,11 +1,11 @@
 // Finding a browser: $CHROME_PATH, then puppeteer's cache, then the system;
 // and the message when there is none. No browser is launched here.
 
-import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { findBrowser, INSTALL_HINT } from '../src/host/browser';
 
@@ -31,6 +31,10 @@ beforeAll(async () => {
   await chmod(join(binDir, 'chrome'), 0o755);
 });
 
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
 describe('findBrowser', () => {
   test('prefers CHROME_PATH', async () => {
     const found = await findBrowser({
@@ -47,6 +51,12 @@ describe('findBrowser', () => {
     ).rejects.toThrow(
       `CHROME_PATH is set to "${join(dir, 'nope')}", but no file exists there`,
     );
+  });
+
+  test('rejects a CHROME_PATH that is a folder', async () => {
+    await expect(
+      findBrowser({ env: { CHROME_PATH: dir }, systemPaths: [] }),
+    ).rejects.toThrow(`CHROME_PATH is set to "${dir}", but that is not a file`);
   });
 
   test("then takes a browser from puppeteer's cache", async () => {

@@ -60,6 +60,16 @@ describeGpu('nclab doctor', () => {
   });
 });
 
+describeGpu('nclab doctor with something that is not a browser', () => {
+  test('exits 1 and names the binary it could not start', async () => {
+    const result = await nclab(['doctor'], { CHROME_PATH: '/bin/true' });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      'WebGPU is NOT usable: could not start the browser /bin/true (from CHROME_PATH)',
+    );
+  });
+});
+
 describe('nclab doctor without a browser', () => {
   test('exits 1 and says how to get one', async () => {
     const result = await nclab(['doctor', '--json'], {

@@ -10,7 +10,8 @@ import {
   type AdapterSummary,
 } from '../src/gpu/device';
 import { pipelineKey, preprocess } from '../src/gpu/kernels';
-import { planClassSums } from '../src/kernels/classSums';
+import type { Runtime } from '../src/gpu/runtime';
+import { planClassSums, uploadLabels } from '../src/kernels/classSums';
 import {
   DEFAULT_TILE,
   NARROW_M_TILE,
@@ -104,7 +105,23 @@ describe('planMatmul', () => {
     [
       'alpha not finite',
       () => planMatmul([1, 2, 3], [1, 3, 5], { alpha: NaN }, LIMITS),
-      'matmul: alpha = NaN is invalid; expected a finite number',
+      'matmul: alpha = NaN is invalid; expected a finite float32',
+    ],
+    [
+      'alpha beyond float32',
+      () => planMatmul([1, 2, 3], [1, 3, 5], { alpha: 1e39 }, LIMITS),
+      'matmul: alpha = 1e+39 is invalid; expected a finite float32',
+    ],
+    [
+      'more splits than workgroups along z',
+      () =>
+        planMatmul([1, 1, 2 ** 21], [1, 2 ** 21, 1], { splits: 65536 }, LIMITS),
+      'matmul: options.splits = 65536 is invalid; expected an integer from 1 to 65535',
+    ],
+    [
+      'a shape with a zero',
+      () => planMatmul([1, 0, 3], [1, 3, 5], {}, LIMITS),
+      'matmul A: shape [1, 0, 3] is invalid; expected [batch, rows, cols] of positive integers',
     ],
     [
       'tile too big for the workgroup',
@@ -208,6 +225,26 @@ describe('planClassSums', () => {
     ],
   ])('rejects %s', (_, plan, message) => {
     expect(plan).toThrow(message);
+  });
+});
+
+describe('uploadLabels', () => {
+  // The checks run before the runtime is touched.
+  const noRuntime = {} as Runtime;
+
+  test('rejects K outside 1..2^20', () => {
+    expect(() => uploadLabels(noRuntime, [0], 0)).toThrow(
+      'uploadLabels: K (number of classes) = 0 is invalid; expected an integer from 1 to 1048576',
+    );
+  });
+
+  test('names the first label out of range', () => {
+    expect(() => uploadLabels(noRuntime, [0, 1, 2, -1], 3)).toThrow(
+      'labels[3] = -1 is invalid; expected an integer class from 0 to 2 (K = 3)',
+    );
+    expect(() => uploadLabels(noRuntime, [0.5], 3)).toThrow(
+      'labels[0] = 0.5 is invalid',
+    );
   });
 });
 

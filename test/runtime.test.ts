@@ -152,3 +152,34 @@ describeGpu('GPU runtime', (gpu) => {
     );
   });
 });
+
+describeGpu('GPU runtime misuse', (gpu) => {
+  test('is refused with a message and leaks nothing', async () => {
+    const { errors, leaks } = await gpu.run('misuse');
+    expect(leaks).toBe(0);
+    expect(errors.released?.message).toBe(
+      'matmul: A (f32[1×2×2]) was released',
+    );
+    expect(errors.foreign?.message).toBe(
+      'matmul: B (f32[1×2×2]) belongs to another runtime; tensors cannot ' +
+        'move between devices (download and upload it)',
+    );
+    expect(errors.downloadReleased?.message).toBe(
+      'download: the tensor (f32[1×2×2]) was released',
+    );
+    expect(errors.badDtype?.message).toBe(
+      'tensor: dtype "f64" is invalid; expected "f32" or "u32"',
+    );
+    expect(errors.wrongArray?.message).toBe(
+      'upload: u32 data must be a Uint32Array, got Float32Array',
+    );
+    expect(errors.nested?.message).toBe(
+      'time: calls cannot be nested; time the outer work only',
+    );
+    expect(errors.throwingRecord?.message).toBe('boom');
+    expect(errors.afterDestroy?.message).toBe(
+      'this GPU device has been destroyed',
+    );
+    expect(errors.destroyTwice).toBeNull();
+  });
+});

@@ -1,12 +1,19 @@
 // The nclab command line.
 
+import { createRequire } from 'node:module';
+
 import { Command } from 'commander';
 
 import { browser } from './browser';
 import { doctor } from './doctor';
 
+const { version } = createRequire(import.meta.url)('../../package.json') as {
+  version: string;
+};
+
 const program = new Command()
   .name('nclab')
+  .version(version)
   .description('WebGPU compute kernels for neural-collapse research');
 
 program

@@ -27,6 +27,11 @@ export class BufferPool {
     return this.live.size;
   }
 
+  /** Whether this pool made `buffer` (and has not destroyed it). */
+  owns(buffer: GPUBuffer): boolean {
+    return this.all.has(buffer);
+  }
+
   /** GPU buffers ever created by this pool (reuse keeps this low). */
   get createdCount(): number {
     return this.created;

@@ -104,12 +104,6 @@ function toKernelMessages(
 /** Compiles and caches compute pipelines for one device. */
 export class KernelRegistry {
   private readonly cache = new Map<string, Promise<GPUComputePipeline>>();
-  /**
-   * Compiles run one at a time: error scopes are a per-device stack, so two
-   * overlapping compiles could pop each other's scope and report each
-   * other's errors.
-   */
-  private compiling: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly gpu: Gpu) {}
 
@@ -122,8 +116,7 @@ export class KernelRegistry {
     const key = pipelineKey(spec);
     let pipeline = this.cache.get(key);
     if (!pipeline) {
-      pipeline = this.compiling.then(() => this.compile(spec, key));
-      this.compiling = pipeline.catch(() => undefined);
+      pipeline = this.compile(spec, key);
       // A failed compile is not cached: the next call reports it again.
       void pipeline.catch(() => this.cache.delete(key));
       this.cache.set(key, pipeline);
@@ -140,12 +133,22 @@ export class KernelRegistry {
     const { device } = this.gpu;
     const name = spec.kernel.name;
 
+    // Push, create and pop with no await in between: the scope then holds
+    // this module's errors only, never those of work running meanwhile.
+    // Pipeline creation reports through its own promise instead.
     device.pushErrorScope('validation');
     const module = device.createShaderModule({ label: key, code });
-    const info = await module.getCompilationInfo();
-    const messages = toKernelMessages(info, code);
-    let pipeline: GPUComputePipeline | null = null;
-    let pipelineError = '';
+    const moduleError = device.popErrorScope();
+    const messages = toKernelMessages(await module.getCompilationInfo(), code);
+    const scopeError = await moduleError;
+    const hasErrors = messages.some((m) => m.type === 'error');
+    if (hasErrors || scopeError) {
+      // With compiler messages, the scope's error only repeats them.
+      const detail = hasErrors ? undefined : scopeError?.message;
+      throw new KernelCompileError(name, messages, detail);
+    }
+
+    let pipeline: GPUComputePipeline;
     try {
       pipeline = await device.createComputePipelineAsync({
         label: key,
@@ -153,19 +156,10 @@ export class KernelRegistry {
         compute: { module, entryPoint: spec.entryPoint ?? 'main' },
       });
     } catch (cause) {
-      pipelineError = cause instanceof Error ? cause.message : String(cause);
-    }
-    const scopeError = await device.popErrorScope();
-
-    if (messages.some((m) => m.type === 'error')) {
-      // The pipeline error only repeats that the module is invalid.
-      throw new KernelCompileError(name, messages);
-    }
-    if (!pipeline || scopeError) {
       throw new KernelCompileError(
         name,
         messages,
-        pipelineError || scopeError?.message || 'pipeline creation failed',
+        cause instanceof Error ? cause.message : String(cause),
       );
     }
     return pipeline;

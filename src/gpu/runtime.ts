@@ -55,6 +55,17 @@ export interface Timing {
   method: TimingMethod;
 }
 
+export interface RuntimeOptions extends GpuOptions {
+  /**
+   * Fill every tensor from `empty()` with all-ones bits (NaN as f32) instead
+   * of leaving old pool contents: tests use it so that an output a kernel
+   * forgot to write shows up, even where the right answer is 0.
+   */
+  poisonEmpty?: boolean;
+}
+
+const POISON_WORD = 0xffffffff;
+
 export class Runtime {
   readonly kernels: KernelRegistry;
   readonly pool: BufferPool;
@@ -66,14 +77,19 @@ export class Runtime {
     resolve: GPUBuffer;
     beginPending: boolean;
   } | null = null;
+  private destroyed = false;
+  private timing = false;
 
-  constructor(readonly gpu: Gpu) {
+  constructor(
+    readonly gpu: Gpu,
+    private readonly options: RuntimeOptions = {},
+  ) {
     this.kernels = new KernelRegistry(gpu);
     this.pool = new BufferPool(gpu.device, gpu.device.limits.maxBufferSize);
   }
 
-  static async create(options?: GpuOptions): Promise<Runtime> {
-    return new Runtime(await acquireGpu(options));
+  static async create(options: RuntimeOptions = {}): Promise<Runtime> {
+    return new Runtime(await acquireGpu(options), options);
   }
 
   get device(): GPUDevice {
@@ -84,14 +100,63 @@ export class Runtime {
     return this.kernels.pipeline(spec);
   }
 
-  /** An uninitialised tensor (pooled memory may hold old values). */
+  /**
+   * Checks that `tensor` can be used by `op` here: the right element type,
+   * not released, and made by this runtime (a buffer of another device would
+   * only fail later, as a WebGPU validation error).
+   */
+  requireTensor(op: string, name: string, tensor: Tensor, dtype: DType): void {
+    if (!(tensor instanceof Tensor)) {
+      throw new InvalidArgumentError(`${op}: ${name} is not a Tensor`);
+    }
+    if (tensor.isReleased) {
+      throw new InvalidArgumentError(
+        `${op}: ${name} (${tensor.describe()}) was released`,
+      );
+    }
+    if (!this.pool.owns(tensor.buffer)) {
+      throw new InvalidArgumentError(
+        `${op}: ${name} (${tensor.describe()}) belongs to another runtime; ` +
+          `tensors cannot move between devices (download and upload it)`,
+      );
+    }
+    if (tensor.dtype !== dtype) {
+      throw new InvalidArgumentError(
+        `${op}: ${name} must be ${dtype}, got ${tensor.describe()}`,
+      );
+    }
+  }
+
+  /**
+   * An uninitialised tensor: pooled memory may hold old values (or, with
+   * `poisonEmpty`, all-ones bits).
+   */
   empty<D extends DType>(shape: Shape, dtype: D): Tensor<D> {
-    checkShape(shape, 'tensor');
+    const tensor = this.allocate(shape, dtype, 'tensor');
+    if (this.options.poisonEmpty) {
+      const poison = new Uint32Array(tensor.size).fill(POISON_WORD);
+      this.device.queue.writeBuffer(tensor.buffer, 0, poison);
+    }
+    return tensor;
+  }
+
+  private allocate<D extends DType>(
+    shape: Shape,
+    dtype: D,
+    op: string,
+  ): Tensor<D> {
+    this.gpu.check();
+    checkShape(shape, op);
+    if (dtype !== 'f32' && dtype !== 'u32') {
+      throw new InvalidArgumentError(
+        `${op}: dtype "${String(dtype)}" is invalid; expected "f32" or "u32"`,
+      );
+    }
     const byteSize = elementCount(shape) * 4;
     const limit = this.device.limits.maxStorageBufferBindingSize;
     if (byteSize > limit) {
       throw new InvalidArgumentError(
-        `tensor: shape [${shape.join(', ')}] needs ${byteSize} bytes, more ` +
+        `${op}: shape [${shape.join(', ')}] needs ${byteSize} bytes, more ` +
           `than this adapter's maxStorageBufferBindingSize (${limit}); ` +
           `split the work into smaller batches`,
       );
@@ -118,6 +183,13 @@ export class Runtime {
     dtype: D,
   ): Tensor<D> {
     checkShape(shape, 'upload');
+    const expected = dtype === 'f32' ? Float32Array : Uint32Array;
+    if (!(data instanceof expected)) {
+      throw new InvalidArgumentError(
+        `upload: ${dtype} data must be a ${expected.name}, got ` +
+          `${(data as object)?.constructor?.name ?? typeof data}`,
+      );
+    }
     if (data.length !== elementCount(shape)) {
       throw new InvalidArgumentError(
         `upload: data has ${data.length} elements but shape ` +
@@ -126,7 +198,7 @@ export class Runtime {
     }
     // A fresh pooled buffer is referenced by no unsubmitted command, so the
     // write cannot be seen by dispatches recorded before it.
-    const tensor = this.empty(shape, dtype);
+    const tensor = this.allocate(shape, dtype, 'upload');
     this.device.queue.writeBuffer(
       tensor.buffer,
       0,
@@ -139,9 +211,8 @@ export class Runtime {
 
   /** Copies a tensor back to the host; flushes the recorded commands. */
   async download<D extends DType>(tensor: Tensor<D>): Promise<TypedArrayOf<D>> {
-    if (tensor.isReleased) {
-      throw new InvalidArgumentError('download: the tensor was released');
-    }
+    this.gpu.check();
+    this.requireTensor('download', 'the tensor', tensor, tensor.dtype);
     const staging = this.pool.acquire(
       tensor.byteSize,
       usage.readback,
@@ -188,11 +259,12 @@ export class Runtime {
     spec.bindings.forEach((binding, index) => {
       if (binding === null) return;
       if (binding instanceof Tensor) {
-        if (binding.isReleased) {
-          throw new InvalidArgumentError(
-            `${spec.label}: binding ${index} is a released tensor`,
-          );
-        }
+        this.requireTensor(
+          spec.label,
+          `binding ${index}`,
+          binding,
+          binding.dtype,
+        );
         entries.push({
           binding: index,
           resource: { buffer: binding.buffer, size: binding.byteSize },
@@ -249,22 +321,44 @@ export class Runtime {
    * around a submit and its completion.
    */
   async time(record: () => void | Promise<void>): Promise<Timing> {
-    if (!this.gpu.has('timestamp-query')) {
-      await this.finish();
-      const start = performance.now();
-      await record();
-      await this.finish();
-      return { ms: performance.now() - start, method: 'wall-clock' };
+    this.gpu.check();
+    if (this.timing) {
+      throw new InvalidArgumentError(
+        'time: calls cannot be nested; time the outer work only',
+      );
     }
+    this.timing = true;
+    try {
+      return this.gpu.has('timestamp-query')
+        ? await this.timeWithTimestamps(record)
+        : await this.timeWithClock(record);
+    } finally {
+      this.timing = false;
+    }
+  }
 
+  private async timeWithClock(
+    record: () => void | Promise<void>,
+  ): Promise<Timing> {
+    await this.finish();
+    const start = performance.now();
+    await record();
+    await this.finish();
+    return { ms: performance.now() - start, method: 'wall-clock' };
+  }
+
+  private async timeWithTimestamps(
+    record: () => void | Promise<void>,
+  ): Promise<Timing> {
     this.flush();
     const querySet = this.device.createQuerySet({
       type: 'timestamp',
       count: 2,
     });
     const resolve = this.pool.acquire(16, usage.timestamps, 'timestamps');
-    this.timestamps = { querySet, resolve, beginPending: true };
+    const staging = this.pool.acquire(16, usage.readback, 'timestamp readback');
     try {
+      this.timestamps = { querySet, resolve, beginPending: true };
       await record();
       this.endPass();
       const markerWrites: GPUComputePassTimestampWrites = {
@@ -275,29 +369,32 @@ export class Runtime {
       if (this.timestamps.beginPending) {
         markerWrites.beginningOfPassWriteIndex = 0;
       }
+      this.timestamps = null;
       const encoder = this.commandEncoder();
       encoder.beginComputePass({ timestampWrites: markerWrites }).end();
       encoder.resolveQuerySet(querySet, 0, 2, resolve, 0);
+      encoder.copyBufferToBuffer(resolve, 0, staging, 0, 16);
+      this.flush();
+      await staging.mapAsync(GPUMapMode.READ, 0, 16);
+      const [begin, end] = new BigUint64Array(staging.getMappedRange(0, 16));
+      staging.unmap();
+      this.gpu.check();
+      return { ms: Number(end! - begin!) / 1e6, method: 'gpu-timestamp' };
     } finally {
       this.timestamps = null;
+      // Whatever `record` left recorded is submitted before the query set
+      // goes, so no pending command refers to a destroyed query set.
+      if (!this.gpu.failure) this.flush();
+      this.pool.release(staging);
+      this.pool.release(resolve);
+      querySet.destroy();
     }
-
-    const staging = this.pool.acquire(16, usage.readback, 'timestamp readback');
-    this.commandEncoder().copyBufferToBuffer(resolve, 0, staging, 0, 16);
-    this.flush();
-    await staging.mapAsync(GPUMapMode.READ, 0, 16);
-    const [begin, end] = new BigUint64Array(staging.getMappedRange(0, 16));
-    const ns = Number(end! - begin!);
-    staging.unmap();
-    this.pool.release(staging);
-    this.pool.release(resolve);
-    querySet.destroy();
-    this.gpu.check();
-    return { ms: ns / 1e6, method: 'gpu-timestamp' };
   }
 
   /** Waits for the GPU, then destroys every buffer and the device. */
   async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
     try {
       if (!this.gpu.failure) await this.finish();
     } finally {

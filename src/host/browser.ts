@@ -3,7 +3,7 @@
 // system's Chromium or Chrome. Launch flags keep it headless, offline and
 // able to use SwiftShader's Vulkan when the machine has no GPU.
 
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,11 +40,27 @@ export class BrowserNotFoundError extends Error {
   override name = 'BrowserNotFoundError';
 }
 
+export class BrowserLaunchError extends Error {
+  override name = 'BrowserLaunchError';
+}
+
 export interface FindBrowserOptions {
   env?: Record<string, string | undefined>;
   /** Puppeteer's browser cache; $PUPPETEER_CACHE_DIR or ~/.cache/puppeteer. */
   cacheDir?: string;
   systemPaths?: readonly string[];
+}
+
+/** Why `path` cannot be a browser binary, or null if it can. */
+function notExecutable(path: string): string | null {
+  if (!existsSync(path)) return 'no file exists there';
+  if (!statSync(path).isFile()) return 'that is not a file';
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    return 'that file is not executable';
+  }
+  return null;
 }
 
 function puppeteerCacheDir(env: Record<string, string | undefined>): string {
@@ -57,10 +73,10 @@ export async function findBrowser(
   const env = options.env ?? process.env;
   const chromePath = env.CHROME_PATH;
   if (chromePath) {
-    if (existsSync(chromePath))
-      return { path: chromePath, source: 'CHROME_PATH' };
+    const problem = notExecutable(chromePath);
+    if (!problem) return { path: chromePath, source: 'CHROME_PATH' };
     throw new BrowserNotFoundError(
-      `CHROME_PATH is set to "${chromePath}", but no file exists there. ` +
+      `CHROME_PATH is set to "${chromePath}", but ${problem}. ` +
         `Point it at a Chrome or Chromium binary, or unset it to search ` +
         `the usual places. ${INSTALL_HINT}`,
     );
@@ -84,7 +100,7 @@ export async function findBrowser(
   looked.push(`puppeteer cache ${cacheDir} (no Chrome in it)`);
 
   const systemPaths = options.systemPaths ?? SYSTEM_BROWSER_PATHS;
-  const system = systemPaths.find((path) => existsSync(path));
+  const system = systemPaths.find((path) => notExecutable(path) === null);
   if (system) return { path: system, source: 'system' };
   looked.push(...systemPaths);
 
@@ -118,12 +134,24 @@ export async function launchBrowser(
 ): Promise<LaunchedBrowser> {
   const found = await findBrowser(options);
   const userDataDir = await mkdtemp(join(tmpdir(), 'nclab-chromium-'));
-  const browser = await puppeteer.launch({
-    executablePath: found.path,
-    headless: true,
-    userDataDir,
-    args: [...CHROMIUM_FLAGS, ...(options.extraFlags ?? [])],
-  });
+  let browser: Browser;
+  try {
+    browser = await puppeteer.launch({
+      executablePath: found.path,
+      headless: true,
+      userDataDir,
+      args: [...CHROMIUM_FLAGS, ...(options.extraFlags ?? [])],
+    });
+  } catch (cause) {
+    await rm(userDataDir, { recursive: true, force: true });
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const summary = reason.replace(/\s+/g, ' ').split(' TROUBLESHOOTING')[0];
+    throw new BrowserLaunchError(
+      `could not start the browser ${found.path} (from ${found.source}): ` +
+        `${summary!.trim()}. Is it Chrome or Chromium 113 or newer? ` +
+        `Set CHROME_PATH to another one, or unset it. ${INSTALL_HINT}`,
+    );
+  }
   return {
     browser,
     found,

@@ -7,11 +7,14 @@ import template from '../../kernels/class_sums.wgsl?raw';
 import { InvalidArgumentError } from '../gpu/errors';
 import type { KernelSource } from '../gpu/kernels';
 import type { Runtime } from '../gpu/runtime';
-import type { Shape, Tensor } from '../gpu/tensor';
+import { checkShape, type Shape, type Tensor } from '../gpu/tensor';
 import { UniformWriter } from '../gpu/uniforms';
-import { grid2d, requireDtype, requireInteger } from './common';
+import { grid2d, requireInteger } from './common';
 
 export const classSumsKernel: KernelSource = { name: 'class_sums', template };
+
+/** Most classes the engine handles (labels are u32; sums are d×K). */
+export const MAX_CLASSES = 2 ** 20;
 
 export interface ClassSumsTuning {
   /** Threads per workgroup (a power of two). */
@@ -63,8 +66,10 @@ export function planClassSums(
   tuning: ClassSumsTuning = DEFAULT_CLASS_SUMS_TUNING,
 ): ClassSumsPlan {
   const op = 'classSums';
+  checkShape(xShape, `${op} X`);
+  checkShape(labelShape, `${op} labels`);
   const [batch, d, N] = xShape;
-  requireInteger(op, 'K (number of classes)', K, 1, 2 ** 20);
+  requireInteger(op, 'K (number of classes)', K, 1, MAX_CLASSES);
   requireInteger(
     op,
     'tuning.WG',
@@ -163,6 +168,7 @@ export function uploadLabels(
   K: number,
   batch = 1,
 ): Tensor<'u32'> {
+  requireInteger('uploadLabels', 'K (number of classes)', K, 1, MAX_CLASSES);
   const data = Uint32Array.from({ length: labels.length }, (_, index) => {
     const label = labels[index]!;
     if (!Number.isInteger(label) || label < 0 || label >= K) {
@@ -189,8 +195,8 @@ export async function classSums(
   K: number,
   tuning?: ClassSumsTuning,
 ): Promise<ClassSums> {
-  requireDtype('classSums', 'X', x, 'f32');
-  requireDtype('classSums', 'labels', labels, 'u32');
+  rt.requireTensor('classSums', 'X', x, 'f32');
+  rt.requireTensor('classSums', 'labels', labels, 'u32');
   const plan = planClassSums(
     x.shape,
     labels.shape,

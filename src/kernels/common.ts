@@ -2,20 +2,6 @@
 // argument, and dispatch-grid arithmetic within the adapter's limits.
 
 import { InvalidArgumentError } from '../gpu/errors';
-import type { DType, Tensor } from '../gpu/tensor';
-
-export function requireDtype(
-  op: string,
-  name: string,
-  tensor: Tensor,
-  dtype: DType,
-): void {
-  if (tensor.dtype !== dtype) {
-    throw new InvalidArgumentError(
-      `${op}: ${name} must be ${dtype}, got ${tensor.describe()}`,
-    );
-  }
-}
 
 export function requireInteger(
   op: string,

@@ -6,9 +6,9 @@ import template from '../../kernels/matmul.wgsl?raw';
 import { InvalidArgumentError } from '../gpu/errors';
 import type { KernelSource } from '../gpu/kernels';
 import type { Runtime } from '../gpu/runtime';
-import type { Shape, Tensor } from '../gpu/tensor';
+import { checkShape, type Shape, type Tensor } from '../gpu/tensor';
 import { UniformWriter } from '../gpu/uniforms';
-import { grid2d, requireDtype, requireInteger } from './common';
+import { grid2d, requireInteger } from './common';
 
 export const matmulKernel: KernelSource = { name: 'matmul', template };
 
@@ -60,6 +60,9 @@ export interface MatmulPlan {
   batchesPerDispatch: number;
   tile: MatmulTile;
 }
+
+/** Largest finite float32: alpha is applied in float32. */
+const F32_MAX = 3.4028234663852886e38;
 
 /** Target number of workgroups when choosing an automatic split. */
 const TARGET_WORKGROUPS = 256;
@@ -138,11 +141,14 @@ export function planMatmul(
   const { transA = false, transB = false, alpha = 1 } = options;
   const tile = options.tile ?? defaultTile(aShape, bShape, transA, transB);
   checkTile(tile, limits);
-  if (!Number.isFinite(alpha)) {
+  if (!(Math.abs(alpha) <= F32_MAX)) {
     throw new InvalidArgumentError(
-      `${op}: alpha = ${alpha} is invalid; expected a finite number`,
+      `${op}: alpha = ${alpha} is invalid; expected a finite float32 ` +
+        `(|alpha| ≤ ${F32_MAX})`,
     );
   }
+  checkShape(aShape, `${op} A`);
+  checkShape(bShape, `${op} B`);
 
   const [batchA, rowsA, colsA] = aShape;
   const [batchB, rowsB, colsB] = bShape;
@@ -169,7 +175,9 @@ export function planMatmul(
     const wanted = Math.ceil(TARGET_WORKGROUPS / (tilesPerBatch * batch));
     splits = Math.max(1, Math.min(wanted, Math.floor(K / MIN_CHUNK)));
   } else {
-    requireInteger(op, 'options.splits', options.splits, 1, K);
+    // Each split is a workgroup along z: at most the per-dimension limit.
+    const most = Math.min(K, limits.maxComputeWorkgroupsPerDimension);
+    requireInteger(op, 'options.splits', options.splits, 1, most);
     splits = options.splits;
   }
   // Round the chunk to whole BK steps, then drop splits left empty.
@@ -250,8 +258,8 @@ export async function matmul(
   b: Tensor,
   options: MatmulOptions = {},
 ): Promise<Tensor<'f32'>> {
-  requireDtype('matmul', 'A', a, 'f32');
-  requireDtype('matmul', 'B', b, 'f32');
+  rt.requireTensor('matmul', 'A', a, 'f32');
+  rt.requireTensor('matmul', 'B', b, 'f32');
   const plan = planMatmul(a.shape, b.shape, options, rt.device.limits);
   const alpha = options.alpha ?? 1;
   const spec = {

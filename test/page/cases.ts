@@ -38,7 +38,8 @@ function errorInfo(error: unknown): ErrorInfo {
  * checks the scope is clean and no tensor was leaked, and destroys it all.
  */
 async function withRuntime<T>(body: (rt: Runtime) => Promise<T>): Promise<T> {
-  const rt = await Runtime.create();
+  // Poisoned empties: an output element a kernel fails to write reads NaN.
+  const rt = await Runtime.create({ poisonEmpty: true });
   rt.device.pushErrorScope('validation');
   try {
     const result = await body(rt);
@@ -290,6 +291,55 @@ export const cases = {
       labels.release();
       return { errors };
     });
+  },
+  /** Misuse of the runtime: errors with names, and nothing leaked. */
+  async misuse() {
+    const errors: Record<string, ErrorInfo | null> = {};
+    const attempt = async (name: string, body: () => unknown) => {
+      try {
+        await body();
+        errors[name] = null;
+      } catch (error) {
+        errors[name] = errorInfo(error);
+      }
+    };
+    const other = await Runtime.create();
+    const foreign = other.zeros([1, 2, 2], 'f32');
+    const leaks = await withRuntime(async (rt) => {
+      const a = rt.zeros([1, 2, 2], 'f32');
+      const released = rt.zeros([1, 2, 2], 'f32');
+      released.release();
+      await attempt('released', () => matmul(rt, released, a));
+      await attempt('foreign', () => matmul(rt, a, foreign));
+      await attempt('downloadReleased', () => rt.download(released));
+      await attempt('badDtype', () => rt.empty([1, 1, 1], 'f64' as 'f32'));
+      await attempt('wrongArray', () =>
+        rt.upload(
+          new Float32Array(4) as unknown as Uint32Array,
+          [1, 2, 2],
+          'u32',
+        ),
+      );
+      await attempt('nested', () =>
+        rt.time(async () => {
+          await rt.time(() => undefined);
+        }),
+      );
+      await attempt('throwingRecord', () =>
+        rt.time(() => {
+          throw new Error('boom');
+        }),
+      );
+      a.release();
+      return rt.pool.liveCount;
+    });
+    foreign.release();
+    await other.destroy();
+    await attempt('afterDestroy', () =>
+      other.upload(new Float32Array(1), [1, 1, 1], 'f32'),
+    );
+    await attempt('destroyTwice', () => other.destroy());
+    return { errors, leaks };
   },
 };
 
