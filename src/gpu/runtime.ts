@@ -317,8 +317,9 @@ export class Runtime {
   /**
    * Measures the GPU time of the work `record` records, with timestamp
    * queries when the device has them (from the start of its first compute
-   * pass to the end of a marker pass after its last), else by the wall clock
-   * around a submit and its completion.
+   * pass to the end of a marker pass after its last: copies and clears
+   * recorded before the first dispatch are not counted), else by the wall
+   * clock around a submit and its completion. Calls cannot be nested.
    */
   async time(record: () => void | Promise<void>): Promise<Timing> {
     this.gpu.check();
