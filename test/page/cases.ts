@@ -33,6 +33,20 @@ function errorInfo(error: unknown): ErrorInfo {
     : { name: 'unknown', message: String(error) };
 }
 
+/** Records, by name, the error each attempted call raised (or null). */
+function errorCollector() {
+  const errors: Record<string, ErrorInfo | null> = {};
+  const attempt = async (name: string, body: () => unknown) => {
+    try {
+      await body();
+      errors[name] = null;
+    } catch (error) {
+      errors[name] = errorInfo(error);
+    }
+  };
+  return { errors, attempt };
+}
+
 /**
  * Runs `body` on a fresh runtime inside a validation error scope, then
  * checks the scope is clean and no tensor was leaked, and destroys it all.
@@ -147,31 +161,13 @@ export const cases = {
         '@compute @workgroup_size(1) fn main() {\n' +
         '#if ${TWICE}\n  out[0] = 2u * N;\n#else\n  out[0] = N;\n#endif\n}\n';
       const kernel = { name: 'cache_probe', template };
-      const first = await rt.pipeline({
-        kernel,
-        variant: { TWICE: false },
-        constants: { N: 3 },
-      });
-      const again = await rt.pipeline({
-        kernel,
-        variant: { TWICE: false },
-        constants: { N: 3 },
-      });
-      await rt.pipeline({
-        kernel,
-        variant: { TWICE: true },
-        constants: { N: 3 },
-      });
-      await rt.pipeline({
-        kernel,
-        variant: { TWICE: false },
-        constants: { N: 4 },
-      });
-      const twice = await rt.pipeline({
-        kernel,
-        variant: { TWICE: true },
-        constants: { N: 5 },
-      });
+      const compile = (TWICE: boolean, N: number) =>
+        rt.pipeline({ kernel, variant: { TWICE }, constants: { N } });
+      const first = await compile(false, 3);
+      const again = await compile(false, 3);
+      await compile(true, 3);
+      await compile(false, 4);
+      const twice = await compile(true, 5);
       const out = rt.zeros([1, 1, 1], 'u32');
       rt.dispatch({
         label: 'cache probe',
@@ -269,15 +265,7 @@ export const cases = {
   /** Argument errors raised by the kernel wrappers before any GPU work. */
   async invalidArguments() {
     return withRuntime(async (rt) => {
-      const errors: Record<string, ErrorInfo | null> = {};
-      const attempt = async (name: string, body: () => unknown) => {
-        try {
-          await body();
-          errors[name] = null;
-        } catch (error) {
-          errors[name] = errorInfo(error);
-        }
-      };
+      const { errors, attempt } = errorCollector();
       const a = rt.zeros([1, 3, 4], 'f32');
       const labels = rt.zeros([1, 1, 4], 'u32');
       await attempt('innerMismatch', () => matmul(rt, a, a));
@@ -294,15 +282,7 @@ export const cases = {
   },
   /** Misuse of the runtime: errors with names, and nothing leaked. */
   async misuse() {
-    const errors: Record<string, ErrorInfo | null> = {};
-    const attempt = async (name: string, body: () => unknown) => {
-      try {
-        await body();
-        errors[name] = null;
-      } catch (error) {
-        errors[name] = errorInfo(error);
-      }
-    };
+    const { errors, attempt } = errorCollector();
     const other = await Runtime.create();
     const foreign = other.zeros([1, 2, 2], 'f32');
     const leaks = await withRuntime(async (rt) => {
