@@ -12,6 +12,7 @@ import {
 import { pipelineKey, preprocess } from '../src/gpu/kernels';
 import type { Runtime } from '../src/gpu/runtime';
 import { planClassSums, uploadLabels } from '../src/kernels/classSums';
+import { checkLossConfig } from '../src/kernels/losses';
 import {
   DEFAULT_TILE,
   NARROW_M_TILE,
@@ -359,5 +360,41 @@ describe('float32 error bounds', () => {
     expect(
       compareWithBound([lost], ref.values, ref.magnitudes, K + 1),
     ).toHaveLength(1);
+  });
+});
+
+describe('loss configurations', () => {
+  const max = { K: 10, d: 16, N: 100 };
+  const valid = { K: 3, d: 4, N: 50, loss: { kind: 'ce' as const } };
+
+  test.each([
+    [
+      { ...valid, K: 1 },
+      'losses: configs[0]: K = 1 is invalid; expected an integer from 2 to 10',
+    ],
+    [
+      { ...valid, d: 17 },
+      'losses: configs[0]: d = 17 is invalid; expected an integer from 1 to 16',
+    ],
+    [
+      { ...valid, N: 0 },
+      'losses: configs[0]: N = 0 is invalid; expected an integer from 1 to 100',
+    ],
+    [
+      { ...valid, loss: { kind: 'ls' as const, alpha: 1 } },
+      'losses: configs[0]: loss.alpha = 1 is invalid; label smoothing needs α in [0, 1)',
+    ],
+    [
+      { ...valid, loss: { kind: 'hinge' as 'ce' } },
+      'losses: configs[0]: loss.kind = "hinge" is invalid; expected "ce", "ls" or "mse"',
+    ],
+  ])('rejects %j', (config, message) => {
+    expect(() => checkLossConfig(config, 0, max)).toThrow(message);
+  });
+
+  test('accepts label smoothing with α = 0', () => {
+    expect(() =>
+      checkLossConfig({ ...valid, loss: { kind: 'ls', alpha: 0 } }, 0, max),
+    ).not.toThrow();
   });
 });

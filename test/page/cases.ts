@@ -15,10 +15,13 @@ import { classSums, uploadLabels } from '../../src/kernels/classSums';
 import { matmul, planMatmul } from '../../src/kernels/matmul';
 import { toBase64 } from '../../src/util/base64';
 import { randomFloats } from '../../src/util/random';
+import { lossForward, lossTotals } from '../../src/kernels/losses';
 import {
   classSumsInputs,
+  lossBatchInputs,
   matmulInputs,
   type ClassSumsCase,
+  type LossCase,
   type MatmulCase,
 } from './inputs';
 
@@ -280,6 +283,30 @@ export const cases = {
       return { errors };
     });
   },
+  async losses(c: LossCase) {
+    return withRuntime(async (rt) => {
+      const B = c.configs.length;
+      const data = lossBatchInputs(c);
+      const inputs = {
+        W: rt.upload(data.W, [B, c.KMAX, c.DMAX], 'f32'),
+        H: rt.upload(data.H, [B, c.DMAX, c.NMAX], 'f32'),
+        bias: rt.upload(data.bias, [B, 1, c.KMAX], 'f32'),
+        labels: rt.upload(data.labels, [B, 1, c.NMAX], 'u32'),
+        weights: rt.upload(data.weights, [B, 1, c.NMAX], 'f32'),
+      };
+      const { dZ, stats } = await lossForward(rt, inputs, c.configs);
+      const totals = await lossTotals(rt, stats);
+      const result = {
+        dZ: toBase64(await rt.download(dZ)),
+        stats: toBase64(await rt.download(stats)),
+        totals: toBase64(await rt.download(totals)),
+      };
+      for (const t of [...Object.values(inputs), dZ, stats, totals])
+        t.release();
+      return result;
+    });
+  },
+
   /** Misuse of the runtime: errors with names, and nothing leaked. */
   async misuse() {
     const { errors, attempt } = errorCollector();

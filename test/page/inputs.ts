@@ -4,7 +4,8 @@
 
 import type { Shape } from '../../src/gpu/tensor';
 import type { ClassSumsTuning } from '../../src/kernels/classSums';
-import { randomFloats, randomLabels } from '../../src/util/random';
+import type { LossConfig } from '../../src/kernels/losses';
+import { Random, randomFloats, randomLabels } from '../../src/util/random';
 
 export interface MatmulCase {
   aShape: Shape;
@@ -50,4 +51,71 @@ export function classSumsInputs(c: ClassSumsCase): {
     x: randomFloats(c.seed, batch * d * N, c.kind),
     labels: randomLabels(c.seed + 1, c.labelsPerBatch ? batch * N : N, c.K),
   };
+}
+
+export interface LossCase {
+  configs: LossConfig[];
+  KMAX: number;
+  DMAX: number;
+  NMAX: number;
+  seed: number;
+  /** 'counts': integer weights 0..3 per column (md-style); else all 1. */
+  weights: 'ones' | 'counts';
+  /** Scale of W and H (large values test the max-shift). */
+  scale?: number;
+}
+
+/** One configuration's unpadded inputs. */
+export interface LossConfigInputs {
+  W: Float32Array;
+  H: Float32Array;
+  b: Float32Array;
+  labels: Uint32Array;
+  weights: Float32Array;
+}
+
+export function lossConfigInputs(c: LossCase, index: number): LossConfigInputs {
+  const { K, d, N } = c.configs[index]!;
+  const seed = c.seed + 100 * index;
+  const scale = c.scale ?? 1;
+  const scaled = (values: Float32Array) => values.map((v) => v * scale);
+  const rng = new Random(seed + 5);
+  return {
+    W: scaled(randomFloats(seed, K * d)),
+    H: scaled(randomFloats(seed + 1, d * N)),
+    b: randomFloats(seed + 2, K),
+    labels: randomLabels(seed + 3, N, K),
+    weights: Float32Array.from({ length: N }, () =>
+      c.weights === 'counts' ? rng.integer(4) : 1,
+    ),
+  };
+}
+
+/**
+ * The batch padded to KMAX × DMAX × NMAX. Padding holds NaN (and label
+ * 0xffffffff), so a kernel that reads it produces NaN and fails the test.
+ */
+export function lossBatchInputs(c: LossCase) {
+  const B = c.configs.length;
+  const { KMAX, DMAX, NMAX } = c;
+  const W = new Float32Array(B * KMAX * DMAX).fill(NaN);
+  const H = new Float32Array(B * DMAX * NMAX).fill(NaN);
+  const bias = new Float32Array(B * KMAX).fill(NaN);
+  const labels = new Uint32Array(B * NMAX).fill(0xffffffff);
+  const weights = new Float32Array(B * NMAX).fill(NaN);
+  c.configs.forEach(({ K, d, N }, b) => {
+    const one = lossConfigInputs(c, b);
+    for (let k = 0; k < K; k++) {
+      for (let i = 0; i < d; i++)
+        W[(b * KMAX + k) * DMAX + i] = one.W[k * d + i]!;
+      bias[b * KMAX + k] = one.b[k]!;
+    }
+    for (let i = 0; i < d; i++) {
+      for (let n = 0; n < N; n++)
+        H[(b * DMAX + i) * NMAX + n] = one.H[i * N + n]!;
+    }
+    labels.set(one.labels, b * NMAX);
+    weights.set(one.weights, b * NMAX);
+  });
+  return { W, H, bias, labels, weights };
 }
