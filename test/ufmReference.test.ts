@@ -1,0 +1,266 @@
+// The float64 ufm trainer is the oracle for the GPU trainer, so it is held
+// to the closed forms of science.md §3: its gradients match finite
+// differences of the objective, and training to convergence reproduces
+// ‖w_k‖, ‖h‖, the margin, NC1 ≈ 0 and the ETF geometry computed from the
+// formulas (src/science/oracles.ts).
+
+import { describe, expect, test } from 'vitest';
+
+import {
+  classMeansReference,
+  invertMatrix,
+  nc1Reference,
+} from '../src/reference/collapse';
+import type { LossSpec } from '../src/reference/losses';
+import {
+  initialUfmState,
+  trainUfmReference,
+  ufmGradients,
+  type UfmReferenceConfig,
+} from '../src/reference/ufm';
+import {
+  crossEntropyOptimum,
+  mseOptimum,
+  positiveCrossEntropyOptimum,
+  type UfmOptimum,
+} from '../src/science/oracles';
+import { Random } from '../src/util/random';
+
+function config(
+  overrides: Partial<UfmReferenceConfig> & { K: number; d: number; n: number },
+): UfmReferenceConfig {
+  const { n, ...rest } = overrides;
+  return {
+    countsPerClass: Array.from({ length: overrides.K }, () => n),
+    lambdaW: 5e-3,
+    lambdaH: 5e-3,
+    lambdaB: 0,
+    loss: { kind: 'ce' },
+    positive: false,
+    steps: 20_000,
+    lr: 0.5,
+    seed: 1,
+    initScale: 0.5,
+    ...rest,
+  };
+}
+
+const norm = (v: ArrayLike<number>) => Math.hypot(...Array.from(v));
+const relative = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+
+describe('ufm gradients match central finite differences of the objective', () => {
+  const losses: LossSpec[] = [
+    { kind: 'ce' },
+    { kind: 'ls', alpha: 0.2 },
+    { kind: 'mse' },
+  ];
+  test.each(losses.map((l) => [l.kind, l] as const))('%s', (_, loss) => {
+    const c = config({ K: 3, d: 4, n: 2, loss, lambdaB: 0.03 });
+    const state = initialUfmState(c);
+    const rng = new Random(4);
+    state.b.forEach((_, i) => (state.b[i] = rng.normal()));
+    const g = ufmGradients(c, state);
+    const h = 1e-6;
+    for (const [name, params, grad] of [
+      ['W', state.W, g.W],
+      ['H', state.H, g.H],
+      ['b', state.b, g.b],
+    ] as const) {
+      for (let i = 0; i < params.length; i++) {
+        const saved = params[i]!;
+        params[i] = saved + h;
+        const plus = ufmGradients(c, state).objective;
+        params[i] = saved - h;
+        const minus = ufmGradients(c, state).objective;
+        params[i] = saved;
+        const numeric = (plus - minus) / (2 * h);
+        const scale = Math.max(1e-4, Math.abs(grad[i]!));
+        expect(
+          Math.abs(numeric - grad[i]!) / scale,
+          `${name}[${i}]`,
+        ).toBeLessThan(1e-4);
+      }
+    }
+  });
+});
+
+describe('NC1 reference', () => {
+  test('equals Tr(Σ_W Σ_B⁻¹)/K computed directly when d = K − 1', () => {
+    const K = 4;
+    const d = 3;
+    const labels = Uint32Array.from([0, 0, 1, 1, 1, 2, 2, 3, 3, 3, 3]);
+    const N = labels.length;
+    const rng = new Random(8);
+    const H = Float64Array.from({ length: d * N }, () => rng.normal());
+    const { means, globalMean } = classMeansReference(H, labels, K, d);
+    const SW = new Float64Array(d * d);
+    const SB = new Float64Array(d * d);
+    for (let n = 0; n < N; n++) {
+      for (let i = 0; i < d; i++) {
+        for (let j = 0; j < d; j++) {
+          const ri = H[i * N + n]! - means[i * K + labels[n]!]!;
+          const rj = H[j * N + n]! - means[j * K + labels[n]!]!;
+          SW[i * d + j]! += (ri * rj) / N;
+        }
+      }
+    }
+    for (let k = 0; k < K; k++) {
+      for (let i = 0; i < d; i++) {
+        for (let j = 0; j < d; j++) {
+          const mi = means[i * K + k]! - globalMean[i]!;
+          const mj = means[j * K + k]! - globalMean[j]!;
+          SB[i * d + j]! += (mi * mj) / K;
+        }
+      }
+    }
+    const SBinv = invertMatrix(SB, d);
+    let trace = 0;
+    for (let i = 0; i < d; i++) {
+      for (let j = 0; j < d; j++) trace += SW[i * d + j]! * SBinv[j * d + i]!;
+    }
+    expect(relative(nc1Reference(H, labels, K, d), trace / K)).toBeLessThan(
+      1e-10,
+    );
+  });
+});
+
+interface OracleCase {
+  name: string;
+  K: number;
+  d: number;
+  n: number;
+  lambdaW: number;
+  lambdaH: number;
+  loss: LossSpec;
+  positive: boolean;
+}
+
+function optimumOf(c: OracleCase): UfmOptimum {
+  const problem = { K: c.K, n: c.n, lambdaW: c.lambdaW, lambdaH: c.lambdaH };
+  const alpha = c.loss.kind === 'ls' ? (c.loss.alpha ?? 0) : 0;
+  if (c.loss.kind === 'mse') return mseOptimum(problem);
+  return c.positive
+    ? positiveCrossEntropyOptimum(problem, alpha)
+    : crossEntropyOptimum(problem, alpha);
+}
+
+const PROBLEMS = [
+  { K: 3, d: 4, n: 4, lambdaW: 5e-3, lambdaH: 5e-3 },
+  { K: 4, d: 6, n: 3, lambdaW: 1e-2, lambdaH: 2e-3 },
+  { K: 5, d: 6, n: 2, lambdaW: 2e-3, lambdaH: 8e-3 },
+];
+// LIMITATION: K = 2 is left out. With nonnegative features and a free bias,
+// gradient descent settles with one class's features at 0 and the bias
+// carrying its margin (a lower objective than the orthogonal frame). With
+// MSE and d = K (seen for K = 2 and 3) it stops at a stationary point whose
+// objective is above the closed form's; d = K + 1 converges to it. Both need
+// a closer look before those oracles can be asserted.
+const LOSSES: Array<[LossSpec, boolean]> = [
+  [{ kind: 'ce' }, false],
+  [{ kind: 'ls', alpha: 0.1 }, false],
+  [{ kind: 'mse' }, false],
+  [{ kind: 'ce' }, true],
+  [{ kind: 'ls', alpha: 0.2 }, true],
+];
+const ORACLE_CASES: OracleCase[] = PROBLEMS.flatMap((p) =>
+  LOSSES.map(([loss, positive]) => ({
+    ...p,
+    loss,
+    positive,
+    name:
+      `${loss.kind}${loss.kind === 'ls' ? `(${loss.alpha})` : ''}` +
+      `${positive ? ' positive' : ''} K=${p.K} d=${p.d} n=${p.n} ` +
+      `λW=${p.lambdaW} λH=${p.lambdaH}`,
+  })),
+);
+
+describe('training to convergence reproduces the closed-form optimum', () => {
+  test.each(ORACLE_CASES.map((c) => [c.name, c] as const))('%s', (_, c) => {
+    const cfg = config({ ...c, lr: 0.5, steps: 30_000 });
+    const state = trainUfmReference(cfg);
+    const { K, d } = c;
+    const N = state.labels.length;
+    const optimum = optimumOf(c);
+    expect(optimum.collapsedToZero).toBe(false);
+
+    const rows = Array.from({ length: K }, (_, k) =>
+      state.W.slice(k * d, (k + 1) * d),
+    );
+    for (const w of rows) {
+      expect(relative(norm(w), optimum.classifierNorm)).toBeLessThan(1e-3);
+    }
+    const { means, globalMean } = classMeansReference(
+      state.H,
+      state.labels,
+      K,
+      d,
+    );
+    for (let n = 0; n < N; n++) {
+      const h = Array.from({ length: d }, (_, i) => state.H[i * N + n]!);
+      // MSE's closed form is for the centred features.
+      const centred =
+        c.loss.kind === 'mse' ? h.map((v, i) => v - globalMean[i]!) : h;
+      expect(relative(norm(centred), optimum.featureNorm)).toBeLessThan(1e-3);
+    }
+    expect(nc1Reference(state.H, state.labels, K, d)).toBeLessThan(1e-6);
+
+    // Equiangular classifier rows: cos(w_k, w_j) = −1/(K−1).
+    for (let a = 0; a < K; a++) {
+      for (let b = a + 1; b < K; b++) {
+        const cos =
+          rows[a]!.reduce((s, v, i) => s + v * rows[b]![i]!, 0) /
+          (norm(rows[a]!) * norm(rows[b]!));
+        expect(Math.abs(cos + 1 / (K - 1))).toBeLessThan(1e-3);
+      }
+    }
+    if (c.positive) {
+      // Nonnegative features: the class means form an orthogonal frame.
+      for (let a = 0; a < K; a++) {
+        for (let b = a + 1; b < K; b++) {
+          let dot = 0;
+          let na = 0;
+          let nb = 0;
+          for (let i = 0; i < d; i++) {
+            dot += means[i * K + a]! * means[i * K + b]!;
+            na += means[i * K + a]! ** 2;
+            nb += means[i * K + b]! ** 2;
+          }
+          expect(Math.abs(dot / Math.sqrt(na * nb))).toBeLessThan(1e-3);
+        }
+      }
+    }
+    if (c.loss.kind !== 'mse') {
+      // Margin z_y − z_j for every example and every j ≠ y.
+      for (let n = 0; n < N; n++) {
+        const y = state.labels[n]!;
+        const z = rows.map(
+          (w, k) =>
+            state.b[k]! + w.reduce((s, v, i) => s + v * state.H[i * N + n]!, 0),
+        );
+        for (let j = 0; j < K; j++) {
+          if (j !== y)
+            expect(relative(z[y]! - z[j]!, optimum.margin)).toBeLessThan(1e-3);
+        }
+      }
+    }
+  });
+
+  test('strong regularisation drives W and H to zero, as the formula says', () => {
+    const c = { K: 3, n: 4, lambdaW: 0.5, lambdaH: 0.5 };
+    expect(crossEntropyOptimum(c).collapsedToZero).toBe(true);
+    // Stable steps need lr·N·λ_H < 2 for the features: lr = 0.1, N = 12.
+    const state = trainUfmReference(
+      config({
+        K: 3,
+        d: 4,
+        n: 4,
+        lambdaW: 0.5,
+        lambdaH: 0.5,
+        lr: 0.1,
+        steps: 5_000,
+      }),
+    );
+    expect(norm(state.W)).toBeLessThan(1e-6);
+    expect(norm(state.H)).toBeLessThan(1e-6);
+  });
+});
