@@ -1,7 +1,8 @@
 // Fused loss: for every column n of every configuration b of a batch,
 // logits z = W_b·h_n + b_b, a max-shifted softmax, the loss (CE, LS(α) or
 // MSE), its excess over LS's minimum, whether argmax z is the label, and
-// c_n·∂loss/∂z — one thread per column, one pass over the inputs.
+// s·c_n·∂loss/∂z (s a per-configuration scale) — one thread per column, one
+// pass over the inputs.
 //
 // Configurations are padded to common sizes KMAX × DMAX × NMAX; each carries
 // its own K, d, N, loss and α, and padding rows/columns are written as 0.
@@ -23,8 +24,8 @@ struct LossConfig {
   kind: u32,    // 0 cross-entropy, 1 label smoothing, 2 MSE
   alpha: f32,   // label smoothing α
   entropy: f32, // H(q) of the smoothed target, from the host in float64
-  pad0: u32,
-  pad1: u32,
+  scale: f32,   // gradient multiplier, e.g. 1/Σc for the mean loss
+  pad: u32,
 }
 
 const CE: u32 = 0u;
@@ -90,7 +91,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     for (var k = 0u; k < cfg.K; k++) {
       let r = dZ[zBase + k * dims.NMAX] - select(0.0, 1.0, k == y);
       loss += 0.5 * r * r;
-      dZ[zBase + k * dims.NMAX] = c * r;
+      dZ[zBase + k * dims.NMAX] = c * cfg.scale * r;
     }
     excess = loss;
   } else {
@@ -108,7 +109,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
       let z = dZ[zBase + k * dims.NMAX];
       let q = select(0.0, 1.0 - alpha, k == y) + spread;
       loss += q * (lse - z);
-      dZ[zBase + k * dims.NMAX] = c * (exp(z - lse) - q);
+      dZ[zBase + k * dims.NMAX] = c * cfg.scale * (exp(z - lse) - q);
     }
     excess = loss - select(0.0, cfg.entropy, cfg.kind == LS);
   }

@@ -26,6 +26,8 @@ export interface LossConfig {
   d: number;
   N: number;
   loss: LossSpec;
+  /** Multiplies the gradient (1/Σc gives the mean loss's); 1 by default. */
+  gradScale?: number;
 }
 
 /** Inputs of a batch of B configurations padded to KMAX × DMAX × NMAX. */
@@ -34,7 +36,7 @@ export interface LossInputs {
   W: Tensor;
   /** [B, DMAX, NMAX] */
   H: Tensor;
-  /** [B, 1, KMAX] */
+  /** [B, 1, KMAX] or [B, KMAX, 1] (the same memory). */
   bias: Tensor;
   /** [B, 1, NMAX] */
   labels: Tensor;
@@ -43,7 +45,7 @@ export interface LossInputs {
 }
 
 export interface LossOutputs {
-  /** [B, KMAX, NMAX]: c_n · ∂ℓ_n/∂z_n, zero in padding. */
+  /** [B, KMAX, NMAX]: gradScale · c_n · ∂ℓ_n/∂z_n, zero in padding. */
   dZ: Tensor<'f32'>;
   /** [B, 3, NMAX]: c_n·ℓ_n, c_n·(ℓ_n − H(q)), c_n·[argmax z_n = y_n]. */
   stats: Tensor<'f32'>;
@@ -90,6 +92,7 @@ export function packLossConfigs(configs: readonly LossConfig[]): Uint32Array {
     view.setUint32(base + 12, LOSS_CODES[config.loss.kind], true);
     view.setFloat32(base + 16, alpha, true);
     view.setFloat32(base + 20, smoothedTargetEntropy(alpha, config.K), true);
+    view.setFloat32(base + 24, config.gradScale ?? 1, true);
   });
   return words;
 }
@@ -122,7 +125,8 @@ export async function lossForward(
     }
   };
   expect('H', H, [B, DMAX, NMAX]);
-  expect('bias', bias, [B, 1, KMAX]);
+  if (bias.cols === KMAX) expect('bias', bias, [B, 1, KMAX]);
+  else expect('bias', bias, [B, KMAX, 1]);
   expect('labels', labels, [B, 1, NMAX]);
   expect('weights', weights, [B, 1, NMAX]);
   if (configs.length !== B) {

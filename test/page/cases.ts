@@ -16,6 +16,7 @@ import { matmul, planMatmul } from '../../src/kernels/matmul';
 import { toBase64 } from '../../src/util/base64';
 import { randomFloats } from '../../src/util/random';
 import { lossForward, lossTotals } from '../../src/kernels/losses';
+import { trainUfmBatch, type UfmTrainConfig } from '../../src/train/ufm';
 import {
   classSumsInputs,
   lossBatchInputs,
@@ -304,6 +305,20 @@ export const cases = {
       for (const t of [...Object.values(inputs), dZ, stats, totals])
         t.release();
       return result;
+    });
+  },
+
+  async trainUfm(args: { configs: UfmTrainConfig[] }) {
+    return withRuntime(async (rt) => {
+      const results = await trainUfmBatch(rt, args.configs);
+      return results.map((r) => ({
+        W: toBase64(r.W),
+        H: toBase64(r.H),
+        b: toBase64(r.b),
+        trajectory: r.trajectory,
+        divergedAtStep: r.divergedAtStep,
+        deadClasses: r.deadClasses,
+      }));
     });
   },
 

@@ -1,0 +1,309 @@
+// Trains a batch of unconstrained-features-model configurations on the GPU
+// (science.md §2), all in the same dispatches: per step the fused loss, the
+// loss totals and divergence check, the three gradients (two matrix products
+// and a class sum) and the three optimizer updates. Nothing is read back
+// during training except the K-sized totals at the logged steps.
+
+import { InvalidArgumentError } from '../gpu/errors';
+import type { Runtime } from '../gpu/runtime';
+import type { Tensor } from '../gpu/tensor';
+import { classSums } from '../kernels/classSums';
+import { lossForward, lossTotals } from '../kernels/losses';
+import { matmul } from '../kernels/matmul';
+import {
+  checkFinite,
+  optimizerStep,
+  packOptimizerConfigs,
+  type BlockOptimizer,
+  type BlockState,
+  type OptimizerSpec,
+  type ScheduleSpec,
+} from '../kernels/optimizer';
+import type { LossSpec } from '../reference/losses';
+import { initialUfmState } from '../reference/ufm';
+
+export interface UfmTrainConfig {
+  K: number;
+  d: number;
+  /** Examples per class; equal counts give the balanced model. */
+  countsPerClass: number[];
+  loss: LossSpec;
+  /** Nonnegative features (projected after each step). */
+  positive: boolean;
+  lambdaW: number;
+  lambdaH: number;
+  lambdaB: number;
+  /** Step size of W and b. */
+  lr: number;
+  /** Step size of the features; N·lr by default (science.md §3). */
+  lrH?: number;
+  optimizer: OptimizerSpec;
+  schedule: ScheduleSpec;
+  steps: number;
+  seed: number;
+  /** Scale of the random initial W and H. */
+  initScale: number;
+}
+
+export interface TrajectoryPoint {
+  step: number;
+  /** Mean loss, mean excess loss (LS), train accuracy on the labels. */
+  loss: number;
+  excessLoss: number;
+  accuracy: number;
+}
+
+export interface UfmResult {
+  /** K×d */
+  W: Float32Array;
+  /** d×N */
+  H: Float32Array;
+  /** K */
+  b: Float32Array;
+  labels: Uint32Array;
+  trajectory: TrajectoryPoint[];
+  /** The step whose loss was first NaN or ±Inf, or null. */
+  divergedAtStep: number | null;
+  /** Classes whose mean feature is (numerically) zero. */
+  deadClasses: number[];
+}
+
+/** 0, 1, 2, 4, 8, … and the last step: where the trajectory is recorded. */
+export function logSpacedSteps(steps: number): number[] {
+  const points = new Set<number>([0]);
+  for (let s = 1; s < steps; s *= 2) points.add(s);
+  points.add(steps);
+  return [...points].sort((a, b) => a - b);
+}
+
+function blockOptimizers(c: UfmTrainConfig, N: number) {
+  const base = { optimizer: c.optimizer, schedule: c.schedule };
+  const W: BlockOptimizer = {
+    ...base,
+    lr: c.lr,
+    lambda: c.lambdaW,
+    positive: false,
+  };
+  const H: BlockOptimizer = {
+    ...base,
+    lr: c.lrH ?? N * c.lr,
+    lambda: c.lambdaH,
+    positive: c.positive,
+  };
+  const b: BlockOptimizer = {
+    ...base,
+    lr: c.lr,
+    lambda: c.lambdaB,
+    positive: false,
+  };
+  return { W, H, b };
+}
+
+/** Rows of the batch, padded: entry (b, r, c) of [B, rows, cols]. */
+function padded(
+  B: number,
+  rows: number,
+  cols: number,
+  fill: (b: number, r: number, c: number) => number | undefined,
+): Float32Array {
+  const out = new Float32Array(B * rows * cols);
+  for (let b = 0; b < B; b++) {
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++)
+        out[(b * rows + r) * cols + c] = fill(b, r, c) ?? 0;
+    }
+  }
+  return out;
+}
+
+function deadClasses(
+  H: Float32Array,
+  labels: Uint32Array,
+  K: number,
+  d: number,
+): number[] {
+  const N = labels.length;
+  const meanNorm = new Float64Array(K);
+  for (let k = 0; k < K; k++) {
+    let sq = 0;
+    for (let i = 0; i < d; i++) {
+      let sum = 0;
+      let count = 0;
+      for (let n = 0; n < N; n++) {
+        if (labels[n] === k) {
+          sum += H[i * N + n]!;
+          count += 1;
+        }
+      }
+      sq += (sum / Math.max(count, 1)) ** 2;
+    }
+    meanNorm[k] = Math.sqrt(sq);
+  }
+  const largest = Math.max(...meanNorm);
+  return [...meanNorm.keys()].filter(
+    (k) => meanNorm[k]! <= 1e-6 * largest || largest === 0,
+  );
+}
+
+/**
+ * Trains every configuration for the same number of steps in one stream of
+ * batched dispatches. Each configuration starts from the same seeded state
+ * as the float64 reference trainer (src/reference/ufm.ts).
+ */
+export async function trainUfmBatch(
+  rt: Runtime,
+  configs: readonly UfmTrainConfig[],
+): Promise<UfmResult[]> {
+  const B = configs.length;
+  if (B === 0)
+    throw new InvalidArgumentError('trainUfmBatch: no configurations');
+  const steps = configs[0]!.steps;
+  configs.forEach((c, i) => {
+    if (c.steps !== steps) {
+      throw new InvalidArgumentError(
+        `trainUfmBatch: configs[${i}].steps = ${c.steps}, but a batch trains ` +
+          `for one number of steps (configs[0].steps = ${steps})`,
+      );
+    }
+  });
+
+  const states = configs.map((c) => initialUfmState(c));
+  const Ns = states.map((s) => s.labels.length);
+  const KMAX = Math.max(...configs.map((c) => c.K));
+  const DMAX = Math.max(...configs.map((c) => c.d));
+  const NMAX = Math.max(...Ns);
+
+  const lossConfigs = configs.map((c, b) => ({
+    K: c.K,
+    d: c.d,
+    N: Ns[b]!,
+    loss: c.loss,
+    gradScale: 1 / Ns[b]!,
+  }));
+  const W0 = padded(B, KMAX, DMAX, (b, k, i) =>
+    k < configs[b]!.K && i < configs[b]!.d
+      ? states[b]!.W[k * configs[b]!.d + i]
+      : 0,
+  );
+  const H0 = padded(B, DMAX, NMAX, (b, i, n) =>
+    i < configs[b]!.d && n < Ns[b]! ? states[b]!.H[i * Ns[b]! + n] : 0,
+  );
+  // The bias is [B, KMAX, 1]: the layout of its gradient, a class sum.
+  const b0 = padded(B, KMAX, 1, (b, k) =>
+    k < configs[b]!.K ? states[b]!.b[k] : 0,
+  );
+  const labelData = new Uint32Array(B * NMAX);
+  const weightData = new Float32Array(B * NMAX);
+  states.forEach((s, b) => {
+    labelData.set(s.labels, b * NMAX);
+    weightData.fill(1, b * NMAX, b * NMAX + Ns[b]!);
+  });
+
+  const blocks = configs.map((c, b) => blockOptimizers(c, Ns[b]!));
+  const makeBlock = (
+    data: Float32Array,
+    shape: [number, number, number],
+    pick: (x: ReturnType<typeof blockOptimizers>) => BlockOptimizer,
+  ): BlockState => ({
+    params: rt.upload(data, shape, 'f32'),
+    moment1: rt.zeros(shape, 'f32'),
+    moment2: rt.zeros(shape, 'f32'),
+    configs: rt.upload(
+      packOptimizerConfigs(blocks.map(pick)),
+      [B, 1, 12],
+      'u32',
+    ),
+  });
+  const W = makeBlock(W0, [B, KMAX, DMAX], (x) => x.W);
+  const H = makeBlock(H0, [B, DMAX, NMAX], (x) => x.H);
+  const bias = makeBlock(b0, [B, KMAX, 1], (x) => x.b);
+  const labels = rt.upload(labelData, [B, 1, NMAX], 'u32');
+  const weights = rt.upload(weightData, [B, 1, NMAX], 'f32');
+  const zeroLabels = rt.zeros([1, 1, NMAX], 'u32');
+  const status = rt.zeros([B, 1, 1], 'u32');
+
+  const logged = new Set(logSpacedSteps(steps));
+  const trajectories: TrajectoryPoint[][] = configs.map(() => []);
+  const record = async (step: number, totals: Tensor<'f32'>) => {
+    const values = await rt.download(totals);
+    configs.forEach((_, b) => {
+      const N = Ns[b]!;
+      trajectories[b]!.push({
+        step,
+        loss: values[b * 3]! / N,
+        excessLoss: values[b * 3 + 1]! / N,
+        accuracy: values[b * 3 + 2]! / N,
+      });
+    });
+  };
+
+  const inputs = {
+    W: W.params,
+    H: H.params,
+    bias: bias.params,
+    labels,
+    weights,
+  };
+  for (let step = 0; step <= steps; step++) {
+    const { dZ, stats } = await lossForward(rt, inputs, lossConfigs);
+    const totals = await lossTotals(rt, stats);
+    stats.release();
+    if (logged.has(step)) await record(step, totals);
+    if (step === steps) {
+      totals.release();
+      dZ.release();
+      break;
+    }
+    await checkFinite(rt, totals, status, step);
+    totals.release();
+
+    // ∂W = dZ·Hᵀ, ∂H = Wᵀ·dZ, ∂b = Σ_n dZ (dZ already carries 1/N).
+    const gW = await matmul(rt, dZ, H.params, { transB: true });
+    const gH = await matmul(rt, W.params, dZ, { transA: true });
+    const gb = await classSums(rt, dZ, zeroLabels, 1);
+    gb.counts.release();
+    dZ.release();
+    await optimizerStep(rt, W, gW, status, step);
+    await optimizerStep(rt, H, gH, status, step);
+    await optimizerStep(rt, bias, gb.sums, status, step);
+    gW.release();
+    gH.release();
+    gb.sums.release();
+  }
+
+  const [Wf, Hf, bf, statusF] = await Promise.all([
+    rt.download(W.params),
+    rt.download(H.params),
+    rt.download(bias.params),
+    rt.download(status),
+  ]);
+  for (const block of [W, H, bias]) {
+    for (const t of Object.values(block)) (t as Tensor).release();
+  }
+  for (const t of [labels, weights, zeroLabels, status]) t.release();
+
+  return configs.map((c, b) => {
+    const N = Ns[b]!;
+    const Wb = new Float32Array(c.K * c.d);
+    for (let k = 0; k < c.K; k++) {
+      for (let i = 0; i < c.d; i++)
+        Wb[k * c.d + i] = Wf[(b * KMAX + k) * DMAX + i]!;
+    }
+    const Hb = new Float32Array(c.d * N);
+    for (let i = 0; i < c.d; i++) {
+      for (let n = 0; n < N; n++)
+        Hb[i * N + n] = Hf[(b * DMAX + i) * NMAX + n]!;
+    }
+    const bb = bf.slice(b * KMAX, b * KMAX + c.K);
+    const labelsB = states[b]!.labels;
+    return {
+      W: Wb,
+      H: Hb,
+      b: bb,
+      labels: labelsB,
+      trajectory: trajectories[b]!,
+      divergedAtStep: statusF[b]! === 0 ? null : statusF[b]! - 1,
+      deadClasses: deadClasses(Hb, labelsB, c.K, c.d),
+    };
+  });
+}

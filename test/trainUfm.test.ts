@@ -1,0 +1,62 @@
+// The GPU ufm trainer against the float64 reference trainer: same seeded
+// start, same steps; a batch of mixed configurations; divergence freezing.
+
+import { expect, test } from 'vitest';
+
+import { trainUfmReference } from '../src/reference/ufm';
+import type { UfmTrainConfig } from '../src/train/ufm';
+import { f32FromBase64 } from '../src/util/base64';
+import { describeGpu } from './harness/gpu';
+
+function ufm(overrides: Partial<UfmTrainConfig>): UfmTrainConfig {
+  return {
+    K: 3,
+    d: 4,
+    countsPerClass: [4, 4, 4],
+    loss: { kind: 'ce' },
+    positive: false,
+    lambdaW: 5e-3,
+    lambdaH: 5e-3,
+    lambdaB: 0,
+    lr: 0.5,
+    optimizer: { kind: 'gd' },
+    schedule: { kind: 'constant' },
+    steps: 200,
+    seed: 1,
+    initScale: 0.5,
+    ...overrides,
+  };
+}
+
+function maxRelativeGap(gpu: Float32Array, ref: Float64Array): number {
+  const scale = Math.max(...Array.from(ref, Math.abs));
+  let worst = 0;
+  ref.forEach((r, i) => {
+    worst = Math.max(worst, Math.abs(gpu[i]! - r) / scale);
+  });
+  return worst;
+}
+
+describeGpu('ufm training on the GPU', (gpu) => {
+  test('follows the float64 trainer, step for step, for every loss', async () => {
+    const configs = [
+      ufm({}),
+      ufm({ loss: { kind: 'ls', alpha: 0.1 }, seed: 2 }),
+      ufm({ loss: { kind: 'mse' }, seed: 3 }),
+      ufm({ positive: true, seed: 4 }),
+      ufm({ K: 4, d: 6, countsPerClass: [3, 2, 4, 3], lambdaB: 0.01, seed: 5 }),
+    ];
+    const results = await gpu.run('trainUfm', { configs });
+    configs.forEach((c, b) => {
+      const ref = trainUfmReference(c);
+      const r = results[b]!;
+      expect(r.divergedAtStep).toBeNull();
+      // Float32 rounding of each step (a few ulps of the parameters) adds
+      // up over 200 contracting steps; 1e-4 of the largest entry is far above
+      // that and far below the gap a wrong gradient or step leaves.
+      expect(maxRelativeGap(f32FromBase64(r.W), ref.W)).toBeLessThan(1e-4);
+      expect(maxRelativeGap(f32FromBase64(r.H), ref.H)).toBeLessThan(1e-4);
+      expect(r.trajectory.at(-1)?.step).toBe(c.steps);
+    });
+  });
+});
