@@ -45,6 +45,19 @@ describeGpu('ufm training on the GPU', (gpu) => {
       ufm({ loss: { kind: 'mse' }, seed: 3 }),
       ufm({ positive: true, seed: 4 }),
       ufm({ K: 4, d: 6, countsPerClass: [3, 2, 4, 3], lambdaB: 0.01, seed: 5 }),
+      ufm({ optimizer: { kind: 'momentum', beta: 0.9 }, lr: 0.05, seed: 6 }),
+      ufm({
+        optimizer: { kind: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+        lr: 0.01,
+        lrH: 0.01,
+        seed: 7,
+      }),
+      ufm({ schedule: { kind: 'step', every: 50, factor: 0.5 }, seed: 8 }),
+      ufm({
+        schedule: { kind: 'cosine', totalSteps: 200 },
+        positive: true,
+        seed: 9,
+      }),
     ];
     const results = await gpu.run('trainUfm', { configs });
     configs.forEach((c, b) => {
@@ -58,5 +71,23 @@ describeGpu('ufm training on the GPU', (gpu) => {
       expect(maxRelativeGap(f32FromBase64(r.H), ref.H)).toBeLessThan(1e-4);
       expect(r.trajectory.at(-1)?.step).toBe(c.steps);
     });
+  });
+
+  test('freezes a diverging configuration at its step and trains the rest', async () => {
+    const configs = [
+      ufm({ seed: 11 }),
+      ufm({ lr: 1e4, seed: 12 }),
+      ufm({ seed: 13 }),
+    ];
+    const results = await gpu.run('trainUfm', { configs });
+    expect(results[1]!.divergedAtStep).not.toBeNull();
+    expect(results[1]!.divergedAtStep).toBeLessThan(configs[1]!.steps);
+    for (const b of [0, 2]) {
+      expect(results[b]!.divergedAtStep).toBeNull();
+      const ref = trainUfmReference(configs[b]!);
+      expect(maxRelativeGap(f32FromBase64(results[b]!.W), ref.W)).toBeLessThan(
+        1e-4,
+      );
+    }
   });
 });

@@ -11,22 +11,15 @@ import type { KernelSource } from '../gpu/kernels';
 import type { Runtime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import { UniformWriter } from '../gpu/uniforms';
+import type { OptimizerSpec, ScheduleSpec } from '../reference/optimizer';
 import { grid2d } from './common';
+
+export type { OptimizerSpec, ScheduleSpec };
 
 export const optimizerKernel: KernelSource = { name: 'optimizer', template };
 
 const WG = 64;
 const CONFIG_WORDS = 12;
-
-export type OptimizerSpec =
-  | { kind: 'gd' }
-  | { kind: 'momentum'; beta: number }
-  | { kind: 'adam'; beta1: number; beta2: number; epsilon: number };
-
-export type ScheduleSpec =
-  | { kind: 'constant' }
-  | { kind: 'step'; every: number; factor: number }
-  | { kind: 'cosine'; totalSteps: number };
 
 /** How one parameter block of one configuration is updated. */
 export interface BlockOptimizer {
@@ -41,17 +34,6 @@ export interface BlockOptimizer {
 
 const KIND_CODES = { gd: 0, momentum: 1, adam: 2 } as const;
 const SCHEDULE_CODES = { constant: 0, step: 1, cosine: 2 } as const;
-
-/** The step size at step t, as the kernel computes it (float64 here). */
-export function scheduledStepSize(block: BlockOptimizer, t: number): number {
-  const s = block.schedule;
-  if (s.kind === 'step') return block.lr * s.factor ** Math.floor(t / s.every);
-  if (s.kind === 'cosine') {
-    const progress = Math.min(t / s.totalSteps, 1);
-    return block.lr * 0.5 * (1 + Math.cos(Math.PI * progress));
-  }
-  return block.lr;
-}
 
 /** The blocks as the kernel's array<OptimizerConfig> (48 bytes each). */
 export function packOptimizerConfigs(

@@ -6,6 +6,11 @@
 
 import { Random } from '../util/random';
 import { weightedLossReference, type LossSpec } from './losses';
+import {
+  optimizerStepReference,
+  type OptimizerSpec,
+  type ScheduleSpec,
+} from './optimizer';
 
 export interface UfmReferenceConfig {
   K: number;
@@ -20,6 +25,12 @@ export interface UfmReferenceConfig {
   steps: number;
   /** Step size of W and b; features take N times it (science.md §3). */
   lr: number;
+  /** Features' step size; N·lr by default. */
+  lrH?: number;
+  /** Plain gradient descent by default. */
+  optimizer?: OptimizerSpec;
+  /** Constant by default. */
+  schedule?: ScheduleSpec;
   seed: number;
   /** Standard deviation of the initial W and H. */
   initScale: number;
@@ -116,19 +127,45 @@ export function ufmGradients(
   return { W: gW, H: gH, b: gb, objective: loss.lossSum / N + penalty / 2 };
 }
 
-/** Runs `steps` of projected gradient descent from the initial state. */
+/**
+ * Runs `steps` optimizer steps from the initial state. The gradients from
+ * ufmGradients include the λ terms, so the blocks' own λ is 0 here.
+ */
 export function trainUfmReference(config: UfmReferenceConfig): UfmState {
   const state = initialUfmState(config);
   const N = state.labels.length;
-  const lrH = config.lr * N;
+  const common = {
+    optimizer: config.optimizer ?? { kind: 'gd' as const },
+    schedule: config.schedule ?? { kind: 'constant' as const },
+    lambda: 0,
+  };
+  const blocks = [
+    { params: state.W, lr: config.lr, positive: false, key: 'W' as const },
+    {
+      params: state.H,
+      lr: config.lrH ?? config.lr * N,
+      positive: config.positive,
+      key: 'H' as const,
+    },
+    { params: state.b, lr: config.lr, positive: false, key: 'b' as const },
+  ].map((b) => ({
+    ...b,
+    moments: {
+      m1: new Float64Array(b.params.length),
+      m2: new Float64Array(b.params.length),
+    },
+  }));
   for (let step = 0; step < config.steps; step++) {
     const g = ufmGradients(config, state);
-    state.W.forEach((w, i) => (state.W[i] = w - config.lr * g.W[i]!));
-    state.b.forEach((v, i) => (state.b[i] = v - config.lr * g.b[i]!));
-    state.H.forEach((h, i) => {
-      const next = h - lrH * g.H[i]!;
-      state.H[i] = config.positive ? Math.max(0, next) : next;
-    });
+    for (const block of blocks) {
+      optimizerStepReference(
+        block.params,
+        g[block.key],
+        block.moments,
+        { ...common, ...block },
+        step,
+      );
+    }
   }
   return state;
 }
