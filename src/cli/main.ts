@@ -6,6 +6,7 @@ import { Command } from 'commander';
 
 import { browser } from './browser';
 import { doctor } from './doctor';
+import { train } from './train';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as {
   version: string;
@@ -41,5 +42,20 @@ program
   .action(async (options: { install?: boolean }) => {
     process.exitCode = await browser(options);
   });
+
+program
+  .command('train')
+  .description(
+    'train the configurations of a JSON file (one, a list, or ' +
+      '{ "configs": [...] }) and write trajectories and final states as JSON',
+  )
+  .argument('<file>', 'the configurations, as JSON')
+  .option('-o, --out <file>', 'write the report here instead of stdout')
+  .option('-v, --verbose', 'forward page console errors')
+  .action(
+    async (file: string, options: { out?: string; verbose?: boolean }) => {
+      process.exitCode = await train(file, options);
+    },
+  );
 
 await program.parseAsync();

@@ -2,9 +2,12 @@
 // (window.nclab) and shows the doctor's findings to a person who opens it.
 
 import { runDoctor, type DoctorReport } from '../doctor';
+import { runTraining, type TrainReport } from '../train/run';
 
 export interface NclabPageApi {
   doctor(): Promise<DoctorReport>;
+  /** Progress lines go to the console as "[nclab:progress] …". */
+  train(input: unknown): Promise<TrainReport>;
 }
 
 declare global {
@@ -13,7 +16,11 @@ declare global {
   }
 }
 
-window.nclab = { doctor: runDoctor };
+window.nclab = {
+  doctor: runDoctor,
+  train: (input) =>
+    runTraining(input, (line) => console.info(`[nclab:progress] ${line}`)),
+};
 
 const output = document.querySelector('#doctor');
 const button = document.querySelector('#run-doctor');

@@ -210,3 +210,37 @@ export function parseUfmConfig(
     initScale: c.initScale,
   };
 }
+
+/** One configuration, a list, or { configs: [...] }. */
+export function configurationsOf(input: unknown): unknown[] {
+  if (Array.isArray(input)) return input;
+  if (input !== null && typeof input === 'object' && 'configs' in input) {
+    const configs = input.configs;
+    if (Array.isArray(configs)) return configs;
+    throw new InvalidArgumentError(
+      'configs: expected a list of configurations',
+    );
+  }
+  return [input];
+}
+
+/** Parses every configuration, listing the problems of all of them. */
+export function parseConfigurations(input: unknown): UfmTrainConfig[] {
+  const raw = configurationsOf(input);
+  if (raw.length === 0)
+    throw new InvalidArgumentError('no configurations to train');
+  const problems: string[] = [];
+  const parsed = raw.map((config, index) => {
+    try {
+      return parseUfmConfig(
+        config,
+        raw.length === 1 ? 'config' : `configs[${index}]`,
+      );
+    } catch (error) {
+      problems.push((error as Error).message);
+      return null;
+    }
+  });
+  if (problems.length > 0) throw new InvalidArgumentError(problems.join('\n'));
+  return parsed as UfmTrainConfig[];
+}

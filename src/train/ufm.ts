@@ -153,6 +153,7 @@ function deadClasses(
 export async function trainUfmBatch(
   rt: Runtime,
   configs: readonly UfmTrainConfig[],
+  onProgress?: (step: number, steps: number) => void,
 ): Promise<UfmResult[]> {
   const B = configs.length;
   if (B === 0)
@@ -248,7 +249,10 @@ export async function trainUfmBatch(
     const { dZ, stats } = await lossForward(rt, inputs, lossConfigs);
     const totals = await lossTotals(rt, stats);
     stats.release();
-    if (logged.has(step)) await record(step, totals);
+    if (logged.has(step)) {
+      await record(step, totals);
+      onProgress?.(step, steps);
+    }
     if (step === steps) {
       totals.release();
       dZ.release();

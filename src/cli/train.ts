@@ -1,0 +1,77 @@
+// `nclab train FILE`: trains the configurations in a JSON file in the
+// browser page and writes the report (trajectories and final states) as JSON
+// to --out or stdout. Configurations are checked before the browser starts.
+
+import { readFile, rename, writeFile } from 'node:fs/promises';
+
+import { openSession } from '../host/session';
+import { parseConfigurations } from '../train/config';
+import type { TrainReport } from '../train/run';
+
+export interface TrainOptions {
+  out?: string;
+  verbose?: boolean;
+}
+
+/** Returns the process exit code. */
+export async function train(
+  file: string,
+  options: TrainOptions,
+): Promise<number> {
+  let input: unknown;
+  try {
+    input = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    console.error(
+      `nclab train: cannot read ${file}: ${(error as Error).message}`,
+    );
+    return 2;
+  }
+  try {
+    const count = parseConfigurations(input).length;
+    console.error(
+      `[nclab] ${count} configuration${count > 1 ? 's' : ''} valid`,
+    );
+  } catch (error) {
+    console.error(`nclab train: ${file}: ${(error as Error).message}`);
+    return 2;
+  }
+
+  const session = await openSession({
+    log: options.verbose ? undefined : () => {},
+  });
+  let report: TrainReport;
+  try {
+    const page = await session.open('index.html');
+    page.on('console', (message) => {
+      const text = message.text();
+      if (text.startsWith('[nclab:progress] ')) {
+        console.error(`[nclab] ${text.slice('[nclab:progress] '.length)}`);
+      }
+    });
+    await page.waitForFunction(() => window.nclab !== undefined);
+    page.setDefaultTimeout(0); // long trainings are fine; progress shows
+    report = await page.evaluate((value) => window.nclab!.train(value), input);
+  } catch (error) {
+    console.error(`nclab train: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    await session.close();
+  }
+
+  const text = JSON.stringify(report);
+  if (options.out) {
+    // Write then rename: a killed run never leaves a half-written report.
+    await writeFile(`${options.out}.partial`, text);
+    await rename(`${options.out}.partial`, options.out);
+    console.error(`[nclab] wrote ${options.out}`);
+  } else {
+    console.log(text);
+  }
+  const diverged = report.runs.filter((r) => r.divergedAtStep !== null).length;
+  console.error(
+    `[nclab] trained ${report.runs.length} configuration(s) on ${report.adapter} ` +
+      `in ${(report.wallMs / 1000).toFixed(1)} s; ${diverged} diverged`,
+  );
+  return 0;
+}
