@@ -7,6 +7,7 @@ import { trainUfmReference } from '../src/reference/ufm';
 import type { UfmTrainConfig } from '../src/train/ufm';
 import { f32FromBase64 } from '../src/util/base64';
 import { describeGpu } from './harness/gpu';
+import { expectOptimum, ORACLE_CASES } from './support/oracle';
 
 function ufm(overrides: Partial<UfmTrainConfig>): UfmTrainConfig {
   return {
@@ -72,6 +73,43 @@ describeGpu('ufm training on the GPU', (gpu) => {
       expect(r.trajectory.at(-1)?.step).toBe(c.steps);
     });
   });
+
+  // Every closed-form case of science.md §3 at once: 15 configurations of
+  // different K, d, n, λ, loss and sign constraint in one batch.
+  test(
+    'reaches the closed-form optimum of every oracle case',
+    { timeout: 900_000 },
+    async () => {
+      const configs = ORACLE_CASES.map((c) =>
+        ufm({
+          K: c.K,
+          d: c.d,
+          countsPerClass: Array.from({ length: c.K }, () => c.n),
+          lambdaW: c.lambdaW,
+          lambdaH: c.lambdaH,
+          loss: c.loss,
+          positive: c.positive,
+          steps: 12_000,
+        }),
+      );
+      const results = await gpu.run('trainUfm', { configs });
+      ORACLE_CASES.forEach((c, b) => {
+        const r = results[b]!;
+        expect(r.divergedAtStep).toBeNull();
+        expectOptimum(
+          {
+            W: f32FromBase64(r.W),
+            H: f32FromBase64(r.H),
+            b: f32FromBase64(r.b),
+            labels: configs[b]!.countsPerClass.flatMap((n, k) =>
+              Array<number>(n).fill(k),
+            ),
+          },
+          c,
+        );
+      });
+    },
+  );
 
   test('freezes a diverging configuration at its step and trains the rest', async () => {
     const configs = [

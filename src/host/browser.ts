@@ -123,6 +123,9 @@ export const CHROMIUM_FLAGS = [
   '--disable-dev-shm-usage',
 ];
 
+/** Longest single call into the page: 12 hours. */
+export const PROTOCOL_TIMEOUT_MS = 12 * 3600_000;
+
 export interface LaunchedBrowser {
   browser: Browser;
   found: FoundBrowser;
@@ -141,6 +144,9 @@ export async function launchBrowser(
       headless: true,
       userDataDir,
       args: [...CHROMIUM_FLAGS, ...(options.extraFlags ?? [])],
+      // A training or benchmark is one long page call (puppeteer's default
+      // gives up after 3 minutes); progress is reported meanwhile.
+      protocolTimeout: PROTOCOL_TIMEOUT_MS,
     });
   } catch (cause) {
     await rm(userDataDir, { recursive: true, force: true });

@@ -180,14 +180,16 @@ export async function lossForward(
 /**
  * Per-configuration totals [B, 3, 1] of the statistics: Σ c·ℓ, Σ c·excess,
  * Σ c·correct (divide by Σ c for means), by a deterministic reduction.
+ * `zeroLabels` ([1, 1, NMAX] of zeros) may be passed to save clearing one.
  */
 export async function lossTotals(
   rt: Runtime,
   stats: Tensor<'f32'>,
+  zeroLabels?: Tensor<'u32'>,
 ): Promise<Tensor<'f32'>> {
-  const zeros = rt.zeros([1, 1, stats.cols], 'u32');
+  const zeros = zeroLabels ?? rt.zeros([1, 1, stats.cols], 'u32');
   const { sums, counts } = await classSums(rt, stats, zeros, 1);
-  zeros.release();
+  if (!zeroLabels) zeros.release();
   counts.release();
   return sums;
 }

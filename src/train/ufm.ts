@@ -247,7 +247,7 @@ export async function trainUfmBatch(
   };
   for (let step = 0; step <= steps; step++) {
     const { dZ, stats } = await lossForward(rt, inputs, lossConfigs);
-    const totals = await lossTotals(rt, stats);
+    const totals = await lossTotals(rt, stats, zeroLabels);
     stats.release();
     if (logged.has(step)) {
       await record(step, totals);

@@ -46,6 +46,8 @@ export function describeGpu(name: string, body: (gpu: GpuPage) => void): void {
     beforeAll(async () => {
       browser = await puppeteer.connect({
         browserWSEndpoint: inject('browserWsEndpoint'),
+        // Long trainings run as one page call; vitest's own timeouts apply.
+        protocolTimeout: 30 * 60_000,
       });
       page = await browser.newPage();
       page.on('pageerror', (error) => console.error(`[page] ${String(error)}`));
