@@ -111,6 +111,41 @@ describeGpu('ufm training on the GPU', (gpu) => {
     },
   );
 
+  test('trains 256 configurations together exactly as each alone', async () => {
+    const losses = [
+      { kind: 'ce' as const },
+      { kind: 'ls' as const, alpha: 0.05 },
+      { kind: 'ls' as const, alpha: 0.3 },
+      { kind: 'mse' as const },
+    ];
+    const configs = Array.from({ length: 256 }, (_, i) =>
+      ufm({
+        K: 2 + (i % 4),
+        d: 2 + (i % 5),
+        countsPerClass: Array.from(
+          { length: 2 + (i % 4) },
+          (_, k) => 2 + ((i + k) % 3),
+        ),
+        loss: losses[i % 4]!,
+        positive: i % 7 === 0,
+        lambdaW: 1e-3 * (1 + (i % 6)),
+        lambdaH: 1e-3 * (1 + (i % 5)),
+        lr: 0.1 + 0.05 * (i % 3),
+        steps: 40,
+        seed: 1000 + i,
+      }),
+    );
+    const together = await gpu.run('trainUfm', { configs });
+    for (const i of [0, 37, 101, 255]) {
+      const [alone] = await gpu.run('trainUfm', { configs: [configs[i]!] });
+      // Same kernels and the same summation order inside each configuration:
+      // padding only adds exact zeros, so the results agree bit for bit.
+      expect(together[i]!.W, `configuration ${i}`).toBe(alone!.W);
+      expect(together[i]!.H, `configuration ${i}`).toBe(alone!.H);
+      expect(together[i]!.b, `configuration ${i}`).toBe(alone!.b);
+    }
+  });
+
   test('freezes a diverging configuration at its step and trains the rest', async () => {
     const configs = [
       ufm({ seed: 11 }),

@@ -1,0 +1,111 @@
+// `nclab train` end to end: configurations are checked before the browser
+// starts, and a valid file yields trajectories and final states as JSON.
+
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+import type { TrainReport } from '../src/train/run';
+import { describeGpu } from './harness/gpu';
+
+const run = promisify(execFile);
+const CLI = fileURLToPath(new URL('../bin/nclab.js', import.meta.url));
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'nclab-train-test-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function nclab(args: string[]) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
+      timeout: 300_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const BASE = {
+  model: 'ufm',
+  K: 3,
+  d: 4,
+  n: 4,
+  loss: { kind: 'ce' },
+  lambdaW: 5e-3,
+  lambdaH: 5e-3,
+  lr: 0.5,
+  steps: 100,
+};
+
+describe('nclab train with bad configurations', () => {
+  test('exits 2 and lists every problem of every configuration', async () => {
+    const file = join(dir, 'bad.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        configs: [{ ...BASE, K: 1 }, BASE, { ...BASE, lr: -1, model: 'md2' }],
+      }),
+    );
+    const result = await nclab(['train', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'configs[0].K = 1 is invalid; expected an integer ≥ 2',
+    );
+    expect(result.stderr).toContain(
+      'configs[2].lr = -1 is invalid; expected a number > 0',
+    );
+    expect(result.stderr).toContain('configs[2].model = "md2" is invalid');
+    expect(result.stdout).toBe('');
+  });
+
+  test('exits 2 on a file that is not JSON', async () => {
+    const file = join(dir, 'broken.json');
+    await writeFile(file, '{ "model": ');
+    const result = await nclab(['train', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`nclab train: cannot read ${file}`);
+  });
+});
+
+describeGpu('nclab train', () => {
+  test('writes trajectories and final states for a batch', async () => {
+    const file = join(dir, 'good.json');
+    const out = join(dir, 'report.json');
+    const configs = [
+      BASE,
+      { ...BASE, loss: { kind: 'ls', alpha: 0.1 }, steps: 50 },
+    ];
+    await writeFile(file, JSON.stringify(configs));
+    const result = await nclab(['train', file, '--out', out]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('[nclab] batch 1/2');
+    expect(result.stderr).toContain(`[nclab] wrote ${out}`);
+
+    const report = JSON.parse(await readFile(out, 'utf8')) as TrainReport;
+    expect(report.runs).toHaveLength(2);
+    report.runs.forEach((r, i) => {
+      expect(r.config.steps).toBe(configs[i]!.steps);
+      expect(r.divergedAtStep).toBeNull();
+      expect(r.trajectory.map((p) => p.step)).toEqual(
+        i === 0
+          ? [0, 1, 2, 4, 8, 16, 32, 64, 100]
+          : [0, 1, 2, 4, 8, 16, 32, 50],
+      );
+      expect(r.trajectory.at(-1)!.loss).toBeLessThan(r.trajectory[0]!.loss);
+      expect(r.state.W).toHaveLength(3 * 4);
+      expect(r.state.H).toHaveLength(4 * 12);
+      expect(r.state.labels).toHaveLength(12);
+    });
+  });
+});
