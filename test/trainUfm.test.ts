@@ -146,6 +146,27 @@ describeGpu('ufm training on the GPU', (gpu) => {
     }
   });
 
+  // With nonnegative features and a free bias, K = 2 training sends one
+  // class's features to exactly 0 (the bias carries its margin): the result
+  // must say so. A K = 3 run from the same kind of start stays healthy.
+  test('flags a class whose features died', async () => {
+    const configs = [
+      ufm({
+        K: 2,
+        d: 2,
+        countsPerClass: [5, 5],
+        lambdaW: 2e-3,
+        lambdaH: 8e-3,
+        positive: true,
+        steps: 500,
+      }),
+      ufm({ positive: true, steps: 500 }),
+    ];
+    const [dead, healthy] = await gpu.run('trainUfm', { configs });
+    expect(dead!.deadClasses).toEqual([1]);
+    expect(healthy!.deadClasses).toEqual([]);
+  });
+
   test('freezes a diverging configuration at its step and trains the rest', async () => {
     const configs = [
       ufm({ seed: 11 }),
