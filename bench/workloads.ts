@@ -5,6 +5,7 @@
 import type { AdapterSummary } from '../src/gpu/device';
 import type { TimingMethod } from '../src/gpu/runtime';
 import type { Shape } from '../src/gpu/tensor';
+import type { UfmBenchConfig } from './ufm';
 
 /** C = A·op(B), one batch: A is M×K, B is K×N, or N×K when transposed. */
 export interface MatmulWorkload {
@@ -29,7 +30,22 @@ export interface ClassSumsWorkload {
   seed: number;
 }
 
-export type Workload = MatmulWorkload | ClassSumsWorkload;
+/** Training steps of a batch of ufm configurations (trainUfmBatch). */
+export interface UfmWorkload {
+  kind: 'ufm';
+  name: string;
+  configs: UfmBenchConfig[];
+  /**
+   * Shortest stretch of extra steps one nclab sample should cover, and the
+   * shortest run-length bracket (see bench/page.ts, ufmRunLengths).
+   */
+  targetSpanMs: number;
+  minBracket: number;
+}
+
+export type Workload = MatmulWorkload | ClassSumsWorkload | UfmWorkload;
+
+export type RateUnit = 'GFLOP/s' | 'GB/s' | 'steps/s';
 
 function square(size: number, seed: number): MatmulWorkload {
   const name = `matmul ${size}³`;
@@ -63,12 +79,91 @@ function classSumsWorkload(
 }
 
 /**
+ * Cross-entropy, plain gradient descent at lr 0.5 with a constant schedule
+ * and free features (the setting the JS baseline implements), N·lr for the
+ * features. That feature step also multiplies H by 1 − N·lr·λ_H each step,
+ * so λ_H must stay well below 2/(N·lr) or H oscillates and overflows: at
+ * N = 10 000 and λ_H = 5e-3 the factor is −24 and the loss is NaN within
+ * 30 steps.
+ */
+function ufmConfig(
+  K: number,
+  d: number,
+  perClass: number,
+  lambdaW: number,
+  lambdaH: number,
+  seed: number,
+): UfmBenchConfig {
+  return {
+    K,
+    d,
+    countsPerClass: new Array<number>(K).fill(perClass),
+    loss: { kind: 'ce' },
+    positive: false,
+    lambdaW,
+    lambdaH,
+    lambdaB: 0,
+    lr: 0.5,
+    optimizer: { kind: 'gd' },
+    schedule: { kind: 'constant' },
+    seed,
+    initScale: 0.5,
+  };
+}
+
+/** `count` configurations over a grid of λ_W × λ_H, each with its own seed. */
+function ufmBatch(
+  count: number,
+  K: number,
+  d: number,
+  perClass: number,
+  lambdasW: readonly number[],
+  lambdasH: readonly number[],
+): UfmBenchConfig[] {
+  return Array.from({ length: count }, (_, index) => {
+    const lambdaW = lambdasW[index % lambdasW.length]!;
+    const lambdaH =
+      lambdasH[Math.floor(index / lambdasW.length) % lambdasH.length]!;
+    return ufmConfig(K, d, perClass, lambdaW, lambdaH, index + 1);
+  });
+}
+
+function ufmWorkload(
+  name: string,
+  configs: UfmBenchConfig[],
+  quick: boolean,
+): UfmWorkload {
+  return {
+    kind: 'ufm',
+    name,
+    configs,
+    targetSpanMs: quick ? 50 : 1_000,
+    minBracket: quick ? 2 : 3,
+  };
+}
+
+/**
  * Sized so a full run on SwiftShader (a CPU emulation, ~0.4 GFLOP/s) stays
- * under about two minutes; quick sizes take seconds, for smoke tests.
+ * within about four minutes, two of them the ufm training steps; quick
+ * sizes take seconds, for smoke tests.
  */
 export function workloads(quick: boolean): Workload[] {
   if (quick) {
-    return [square(64, 1), splitK(4096, 2), classSumsWorkload(16, 4096, 10, 3)];
+    return [
+      square(64, 1),
+      splitK(4096, 2),
+      classSumsWorkload(16, 4096, 10, 3),
+      ufmWorkload(
+        'ufm training step',
+        [ufmConfig(3, 4, 20, 5e-3, 5e-3, 1)],
+        true,
+      ),
+      ufmWorkload(
+        'ufm training step, batch',
+        ufmBatch(8, 3, 4, 20, [1e-3, 5e-3], [1e-3, 5e-3]),
+        true,
+      ),
+    ];
   }
   return [
     square(256, 1),
@@ -76,6 +171,25 @@ export function workloads(quick: boolean): Workload[] {
     splitK(100_000, 3),
     classSumsWorkload(64, 100_000, 10, 4),
     classSumsWorkload(512, 50_000, 10, 5),
+    // N·lr·λ_H = 0.5 (see ufmConfig); λ_W keeps 5e-3.
+    ufmWorkload(
+      'ufm training step',
+      [ufmConfig(10, 64, 1_000, 5e-3, 1e-4, 1)],
+      false,
+    ),
+    // N·lr·λ_H ≤ 0.5 over the whole grid.
+    ufmWorkload(
+      'ufm training step, batch',
+      ufmBatch(
+        64,
+        10,
+        16,
+        50,
+        [1e-4, 5e-4, 1e-3, 5e-3],
+        [1e-4, 5e-4, 1e-3, 2e-3],
+      ),
+      false,
+    ),
   ];
 }
 
@@ -89,9 +203,21 @@ export function matmulShapes(w: MatmulWorkload): { a: Shape; b: Shape } {
 /** What a workload is, its unit and its work per operation, as reported. */
 export function describeWorkload(w: Workload): {
   shape: string;
-  unit: 'GFLOP/s' | 'GB/s';
+  unit: RateUnit;
   workPerOp: number;
 } {
+  if (w.kind === 'ufm') {
+    const [first] = w.configs;
+    if (!first) throw new Error(`${w.name}: no configurations`);
+    const N = first.countsPerClass.reduce((sum, count) => sum + count, 0);
+    const one = `K=${first.K}, d=${first.d}, N=${N}, ${first.loss.kind}`;
+    return {
+      shape: w.configs.length > 1 ? `${w.configs.length} × (${one})` : one,
+      unit: 'steps/s',
+      // One operation is one step of the whole batch.
+      workPerOp: 1,
+    };
+  }
   if (w.kind === 'matmul') {
     const transposed = w.transB ? ', B transposed' : '';
     return {
@@ -199,6 +325,16 @@ export function maxAbsDifference(
   return max;
 }
 
+/** Work per second in `unit` (GFLOP/s, GB/s or steps/s) at `ms` per op. */
+export function ratePerSecond(
+  unit: RateUnit,
+  workPerOp: number,
+  ms: number,
+): number {
+  const perSecond = workPerOp / (ms / 1_000);
+  return unit === 'steps/s' ? perSecond : perSecond / 1e9;
+}
+
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
   const middle = sorted.length >> 1;
@@ -214,7 +350,7 @@ export interface Measurement {
   samplesMs: number[];
   /** Operations recorded inside one timed region (the time is divided). */
   opsPerSample: number;
-  /** GFLOP/s or GB/s at the median time. */
+  /** GFLOP/s, GB/s or steps/s at the median time. */
   rate: number;
 }
 
@@ -222,13 +358,20 @@ export interface WorkloadResult {
   name: string;
   kind: Workload['kind'];
   shape: string;
-  unit: 'GFLOP/s' | 'GB/s';
-  /** Floating-point operations or bytes read per operation. */
+  unit: RateUnit;
+  /** Floating-point operations, bytes read or steps per operation. */
   workPerOp: number;
+  /** Configurations trained together (ufm); a step is one step of each. */
+  configs?: number;
   /** nclab and the JS baseline gave the same numbers (checked first). */
   verified: boolean;
   /** Largest |nclab − JS| over every output; null if never compared. */
   maxAbsDifference: number | null;
+  /**
+   * ufm: after a few steps, the largest |x − float64 reference| over the
+   * largest |reference| entry, worst parameter block and configuration.
+   */
+  referenceError?: { nclab: number; js: number };
   /** Why the workload failed; absent when it ran and verified. */
   problem?: string;
   /** How nclab planned it, e.g. the split-K count. */
