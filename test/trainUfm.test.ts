@@ -89,7 +89,7 @@ describeGpu('ufm training on the GPU', (gpu) => {
           lambdaH: c.lambdaH,
           loss: c.loss,
           positive: c.positive,
-          steps: 12_000,
+          steps: 10_000,
         }),
       );
       const results = await gpu.run('trainUfm', { configs });
