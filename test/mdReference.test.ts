@@ -16,6 +16,7 @@ import {
 } from '../src/reference/md';
 import { crossEntropyOptimum } from '../src/science/oracles';
 import { Random } from '../src/util/random';
+import { expectGradient } from './support/gradients';
 
 function problem(overrides: Partial<MdProblem> = {}): MdProblem {
   return {
@@ -58,24 +59,13 @@ describe('md gradients match central finite differences', () => {
     const p = problem({ loss });
     const params = randomParams(p, 3);
     const { gradients } = mdEvaluate(p, params);
-    const h = 1e-6;
     for (const key of ['W', 'b', 'centres', 'groups'] as const) {
-      const values = params[key];
-      for (let i = 0; i < values.length; i++) {
-        const saved = values[i]!;
-        values[i] = saved + h;
-        const plus = mdEvaluate(p, params).objective;
-        values[i] = saved - h;
-        const minus = mdEvaluate(p, params).objective;
-        values[i] = saved;
-        const numeric = (plus - minus) / (2 * h);
-        const analytic = gradients[key][i]!;
-        const scale = Math.max(1e-4, Math.abs(analytic));
-        expect(
-          Math.abs(numeric - analytic) / scale,
-          `${key}[${i}]`,
-        ).toBeLessThan(1e-4);
-      }
+      expectGradient(
+        key,
+        params[key],
+        gradients[key],
+        () => mdEvaluate(p, params).objective,
+      );
     }
   });
 });

@@ -20,6 +20,7 @@ import {
 } from '../src/reference/ufm';
 import { crossEntropyOptimum } from '../src/science/oracles';
 import { Random } from '../src/util/random';
+import { expectGradient } from './support/gradients';
 import { expectOptimum, ORACLE_CASES } from './support/oracle';
 
 function config(
@@ -56,26 +57,17 @@ describe('ufm gradients match central finite differences of the objective', () =
     const rng = new Random(4);
     state.b.forEach((_, i) => (state.b[i] = rng.normal()));
     const g = ufmGradients(c, state);
-    const h = 1e-6;
     for (const [name, params, grad] of [
       ['W', state.W, g.W],
       ['H', state.H, g.H],
       ['b', state.b, g.b],
     ] as const) {
-      for (let i = 0; i < params.length; i++) {
-        const saved = params[i]!;
-        params[i] = saved + h;
-        const plus = ufmGradients(c, state).objective;
-        params[i] = saved - h;
-        const minus = ufmGradients(c, state).objective;
-        params[i] = saved;
-        const numeric = (plus - minus) / (2 * h);
-        const scale = Math.max(1e-4, Math.abs(grad[i]!));
-        expect(
-          Math.abs(numeric - grad[i]!) / scale,
-          `${name}[${i}]`,
-        ).toBeLessThan(1e-4);
-      }
+      expectGradient(
+        name,
+        params,
+        grad,
+        () => ufmGradients(c, state).objective,
+      );
     }
   });
 });
