@@ -1,7 +1,8 @@
-// The benchmark page: times nclab's kernels and a plain-JavaScript float32
+// The benchmark page: times nclab next to a plain-JavaScript float32
 // baseline of the same operation on the same inputs, in the same page and
-// run, after checking both give the same numbers. Exposes window.nclabBench
-// to bench/run.ts; progress goes to the console as "[bench] …" lines.
+// run, after checking both give the same numbers: the kernels here, the ufm
+// training steps in bench/training.ts. Exposes window.nclabBench to
+// bench/run.ts; progress goes to the console as "[bench] …" lines.
 
 import { adapterName } from '../src/gpu/device';
 import { Runtime, type TimingMethod } from '../src/gpu/runtime';
@@ -13,6 +14,8 @@ import {
 } from '../src/kernels/classSums';
 import { matmul, planMatmul } from '../src/kernels/matmul';
 import { randomFloats, randomLabels } from '../src/util/random';
+import { measurement, progress, sampleTimes } from './sampling';
+import { measureUfm } from './training';
 import {
   INTEGER_INPUT_MAX,
   classSumsJs,
@@ -20,14 +23,12 @@ import {
   matmulJs,
   matmulShapes,
   maxAbsDifference,
-  median,
   requireExactSums,
   workloads,
   type BenchOptions,
   type BenchResult,
   type ClassSumsWorkload,
   type MatmulWorkload,
-  type Measurement,
   type Workload,
   type WorkloadResult,
 } from './workloads';
@@ -43,39 +44,6 @@ declare global {
   interface Window {
     nclabBench?: NclabBenchApi;
   }
-}
-
-/**
- * Shortest span one timed sample should cover: fast operations are recorded
- * several times per sample so launch overhead and timer resolution stay
- * small next to the work.
- */
-const MIN_SAMPLE_MS = 20;
-/** Most operations per sample (each keeps its output until the submit). */
-const MAX_OPS_PER_SAMPLE = 64;
-
-function progress(line: string): void {
-  console.info(`[bench] ${line}`);
-}
-
-function opsPerSample(singleMs: number): number {
-  const wanted = Math.ceil(MIN_SAMPLE_MS / Math.max(singleMs, 1e-3));
-  return Math.min(MAX_OPS_PER_SAMPLE, Math.max(1, wanted));
-}
-
-function measurement(
-  samplesMs: number[],
-  opsPerSample: number,
-  workPerOp: number,
-): Measurement {
-  const medianMs = median(samplesMs);
-  // work / (ms · 10^6) is work per nanosecond: GFLOP/s or GB/s.
-  return {
-    medianMs,
-    samplesMs,
-    opsPerSample,
-    rate: workPerOp / (medianMs * 1e6),
-  };
 }
 
 /** A workload ready to run: inputs uploaded, outputs allocated. */
@@ -175,27 +143,13 @@ async function wallMs(
   return performance.now() - start;
 }
 
-/**
- * `repeats` per-operation times. A first timed operation decides how many
- * operations each sample covers; when that is one, it is the first sample.
- */
-async function sampleTimes(
-  timeOps: (ops: number) => Promise<number>,
-  repeats: number,
-): Promise<{ samplesMs: number[]; ops: number }> {
-  const firstMs = await timeOps(1);
-  const ops = opsPerSample(firstMs);
-  const samplesMs = ops === 1 ? [firstMs] : [];
-  while (samplesMs.length < repeats) samplesMs.push((await timeOps(ops)) / ops);
-  return { samplesMs, ops };
-}
-
 async function measureWorkload(
   rt: Runtime,
   w: Workload,
   repeats: number,
   methods: Set<TimingMethod>,
 ): Promise<WorkloadResult> {
+  if (w.kind === 'ufm') return measureUfm(rt, w, repeats, methods);
   const { shape, unit, workPerOp } = describeWorkload(w);
   const result: WorkloadResult = {
     name: w.name,
@@ -249,7 +203,7 @@ async function measureWorkload(
       return timing.ms;
     }, repeats);
     result.nclab = {
-      ...measurement(gpu.samplesMs, gpu.ops, workPerOp),
+      ...measurement(gpu.samplesMs, gpu.ops, unit, workPerOp),
       method,
     };
 
@@ -259,7 +213,7 @@ async function measureWorkload(
       for (let op = 0; op < ops; op++) prepared.js();
       return Promise.resolve(performance.now() - start);
     }, repeats);
-    result.js = measurement(js.samplesMs, js.ops, workPerOp);
+    result.js = measurement(js.samplesMs, js.ops, unit, workPerOp);
     result.ratio = result.nclab.rate / result.js.rate;
     progress(
       `${w.name}: nclab ${result.nclab.medianMs.toFixed(3)} ms, ` +

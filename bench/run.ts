@@ -45,8 +45,12 @@ function formatMs(ms: number): string {
   return ms.toFixed(3);
 }
 
-function formatRate(m: Measurement | undefined, unit: string): string {
-  return m ? `${m.rate.toPrecision(3)} ${unit}` : '–';
+function formatRate(m: Measurement | undefined, w: WorkloadResult): string {
+  if (!m) return '–';
+  const rate = `${m.rate.toPrecision(3)} ${w.unit}`;
+  // A batch step trains every configuration once.
+  if (w.configs === undefined || w.configs === 1) return rate;
+  return `${rate} (${(m.rate * w.configs).toPrecision(3)} config-steps/s)`;
 }
 
 function formatCompile(w: WorkloadResult): string {
@@ -59,32 +63,62 @@ function tableRow(w: WorkloadResult): string {
     w.name,
     w.shape,
     w.nclab ? formatMs(w.nclab.medianMs) : '–',
-    formatRate(w.nclab, w.unit),
+    formatRate(w.nclab, w),
     formatCompile(w),
     w.js ? formatMs(w.js.medianMs) : '–',
-    formatRate(w.js, w.unit),
+    formatRate(w.js, w),
     w.ratio !== undefined ? `${w.ratio.toPrecision(2)}×` : '–',
     w.verified ? 'yes' : '**no**',
   ];
   return `| ${cells.join(' | ')} |`;
 }
 
+/** How nclab's times were taken, per kind of row when the methods differ. */
+function describeTiming(result: BenchResult): string {
+  const rowsByMethod = new Map<string, Set<string>>();
+  for (const w of result.workloads) {
+    if (!w.nclab) continue;
+    const rows = rowsByMethod.get(w.nclab.method) ?? new Set<string>();
+    rows.add(w.kind === 'ufm' ? 'ufm training rows' : 'kernel rows');
+    rowsByMethod.set(w.nclab.method, rows);
+  }
+  if (rowsByMethod.size <= 1) return result.timingMethod;
+  return [...rowsByMethod]
+    .map(([method, rows]) => `${method} for the ${[...rows].join(' and ')}`)
+    .join(', ');
+}
+
 export function formatMarkdown(result: BenchResult, browser: string): string {
   const { adapter } = result;
+  const training = result.workloads.some((w) => w.kind === 'ufm');
   const lines = [
     `# nclab benchmark, ${result.startedAt}`,
     '',
     `- Adapter: ${adapter.name}; vendor "${adapter.vendor}", architecture ` +
       `"${adapter.architecture}", description "${adapter.description}"`,
     `- Browser: ${browser}; ${result.userAgent}`,
-    `- Timing: nclab by ${result.timingMethod}, JS by performance.now(); ` +
-      `median of ${result.repeats} repeats after a warm-up, fast ` +
-      `operations repeated within each sample and divided`,
+    `- Timing: nclab by ${describeTiming(result)}, JS by ` +
+      `performance.now(); median of ${result.repeats} repeats after a ` +
+      `warm-up, fast operations repeated within each sample and divided`,
     `- Compile ms: the workload's pipelines, measured as a first call on ` +
       `tiny inputs minus a second one; not in the nclab time. Each row ` +
       `runs on a fresh device`,
-    `- Inputs: seeded small integers, so both sides are exact and must ` +
-      `agree bit for bit before anything is timed`,
+    `- Kernel inputs: seeded small integers, so both sides are exact and ` +
+      `must agree bit for bit before anything is timed`,
+    ...(training
+      ? [
+          `- ufm training rows: ms per step of the whole batch of ` +
+            `configurations. nclab: trainUfmBatch (fused loss, totals, ` +
+            `divergence check, two matrix products, a class sum, three ` +
+            `optimizer updates per step), wall time of two run lengths with ` +
+            `the same readbacks, the difference divided by the extra steps; ` +
+            `compile ms is its first call minus a second. JS: one float32 ` +
+            `full-batch gradient-descent step per configuration. Both start ` +
+            `from the seeded state of the float64 reference trainer and must ` +
+            `match it to 1e-4 of its largest entry after 3 steps before ` +
+            `anything is timed`,
+        ]
+      : []),
     `- Run: ${result.quick ? 'quick (small shapes)' : 'full'}, ` +
       `${(result.totalMs / 1000).toFixed(1)} s in the page`,
     '',
@@ -161,8 +195,8 @@ export async function runBench(
       (q) => window.nclabBench!.workloads(q),
       quick,
     );
-    // One page call per workload: each stays far below puppeteer's
-    // protocol timeout (180 s) even on a slow software adapter.
+    // One page call per workload: each gets a fresh device, so no row
+    // inherits another's compiled pipelines or pooled buffers.
     const parts: BenchResult[] = [];
     for (const [index, name] of names.entries()) {
       log(`[bench] (${index + 1}/${names.length}) ${name}`);

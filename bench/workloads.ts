@@ -36,11 +36,10 @@ export interface UfmWorkload {
   name: string;
   configs: UfmBenchConfig[];
   /**
-   * Shortest stretch of extra steps one nclab sample should cover, and the
-   * shortest run-length bracket (see bench/page.ts, ufmRunLengths).
+   * Shortest time the extra steps of one nclab sample should take; runs
+   * grow until they do (bench/training.ts, ufmRunLengths).
    */
   targetSpanMs: number;
-  minBracket: number;
 }
 
 export type Workload = MatmulWorkload | ClassSumsWorkload | UfmWorkload;
@@ -133,19 +132,14 @@ function ufmWorkload(
   configs: UfmBenchConfig[],
   quick: boolean,
 ): UfmWorkload {
-  return {
-    kind: 'ufm',
-    name,
-    configs,
-    targetSpanMs: quick ? 50 : 1_000,
-    minBracket: quick ? 2 : 3,
-  };
+  return { kind: 'ufm', name, configs, targetSpanMs: quick ? 50 : 1_000 };
 }
 
 /**
- * Sized so a full run on SwiftShader (a CPU emulation, ~0.4 GFLOP/s) stays
- * within about four minutes, two of them the ufm training steps; quick
- * sizes take seconds, for smoke tests.
+ * Sized so a full run on SwiftShader (a CPU emulation, ~0.4 GFLOP/s) takes
+ * about two minutes on an idle machine, most of it the ufm training rows
+ * (about 0.3 and 0.6 s per step there); quick sizes take seconds, for smoke
+ * tests.
  */
 export function workloads(quick: boolean): Workload[] {
   if (quick) {
@@ -159,7 +153,7 @@ export function workloads(quick: boolean): Workload[] {
         true,
       ),
       ufmWorkload(
-        'ufm training step, batch',
+        'ufm training step ×8',
         ufmBatch(8, 3, 4, 20, [1e-3, 5e-3], [1e-3, 5e-3]),
         true,
       ),
@@ -179,7 +173,7 @@ export function workloads(quick: boolean): Workload[] {
     ),
     // N·lr·λ_H ≤ 0.5 over the whole grid.
     ufmWorkload(
-      'ufm training step, batch',
+      'ufm training step ×64',
       ufmBatch(
         64,
         10,
@@ -210,7 +204,8 @@ export function describeWorkload(w: Workload): {
     const [first] = w.configs;
     if (!first) throw new Error(`${w.name}: no configurations`);
     const N = first.countsPerClass.reduce((sum, count) => sum + count, 0);
-    const one = `K=${first.K}, d=${first.d}, N=${N}, ${first.loss.kind}`;
+    const loss = first.loss.kind.toUpperCase();
+    const one = `K=${first.K}, d=${first.d}, N=${N}, ${loss}`;
     return {
       shape: w.configs.length > 1 ? `${w.configs.length} × (${one})` : one,
       unit: 'steps/s',
@@ -325,30 +320,15 @@ export function maxAbsDifference(
   return max;
 }
 
-/** Work per second in `unit` (GFLOP/s, GB/s or steps/s) at `ms` per op. */
-export function ratePerSecond(
-  unit: RateUnit,
-  workPerOp: number,
-  ms: number,
-): number {
-  const perSecond = workPerOp / (ms / 1_000);
-  return unit === 'steps/s' ? perSecond : perSecond / 1e9;
-}
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? sorted[middle]!
-    : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
 export interface Measurement {
   /** Median time of one operation. */
   medianMs: number;
   /** Per-operation time of each repeat. */
   samplesMs: number[];
-  /** Operations recorded inside one timed region (the time is divided). */
+  /**
+   * Operations inside one timed region, which the time is divided by (ufm:
+   * the extra steps of the longer run).
+   */
   opsPerSample: number;
   /** GFLOP/s, GB/s or steps/s at the median time. */
   rate: number;
