@@ -92,6 +92,25 @@ describe('parseUfmConfig', () => {
     expect(problems(noLr)).toContain('config.lr is missing; expected number');
   });
 
+  test('refuses a feature step that weight decay alone would blow up', () => {
+    // N = 12, lr = 0.5: lr_H = N·lr = 6, and 6 · 0.5 = 3 ≥ 2.
+    expect(problems({ ...VALID, lambdaH: 0.5 })).toContain(
+      'config.lambdaH = 0.5 is invalid; with lr_H = 6 (N·lr), lr_H·λ_H = 3 ≥ 2: ' +
+        'gd on the features would diverge; lower lr, lrH or lambdaH',
+    );
+    // Momentum allows up to 2(1 + β); Adam is not limited this way.
+    expect(
+      problems({
+        ...VALID,
+        lambdaH: 0.5,
+        optimizer: { kind: 'momentum', beta: 0.9 },
+      }),
+    ).toBe('');
+    expect(
+      problems({ ...VALID, lambdaH: 0.5, optimizer: { kind: 'adam' } }),
+    ).toBe('');
+  });
+
   test('names a value of the wrong type', () => {
     expect(problems({ ...VALID, K: 'three' })).toContain(
       'config.K = "three" is invalid; expected number',

@@ -72,6 +72,45 @@ const scheduleSchema = z.discriminatedUnion(
   { error: 'expected a schedule with kind "constant", "step" or "cosine"' },
 );
 
+/**
+ * Weight decay alone makes a feature step h ← (1 − lr_H·λ_H)·h − …, which
+ * grows without bound once lr_H·λ_H ≥ 2 for gradient descent (2(1 + β) with
+ * heavy-ball momentum β): refuse such runs instead of letting them diverge
+ * (science.md §3). Adam rescales its steps and is not limited this way.
+ */
+function checkFeatureStepStability(
+  config: {
+    K: number;
+    n: number | number[];
+    lr: number;
+    lrH?: number;
+    lambdaH: number;
+    optimizer: { kind: string; beta?: number };
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (config.optimizer.kind === 'adam') return;
+  const N = Array.isArray(config.n)
+    ? config.n.reduce((a, c) => a + c, 0)
+    : config.n * config.K;
+  const lrH = config.lrH ?? N * config.lr;
+  const limit =
+    config.optimizer.kind === 'momentum'
+      ? 2 * (1 + (config.optimizer.beta ?? 0))
+      : 2;
+  const product = lrH * config.lambdaH;
+  if (product >= limit) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['lambdaH'],
+      message:
+        `with lr_H = ${lrH}${config.lrH === undefined ? ' (N·lr)' : ''}, ` +
+        `lr_H·λ_H = ${product} ≥ ${limit}: ${config.optimizer.kind} on the ` +
+        `features would diverge; lower lr, lrH or lambdaH`,
+    });
+  }
+}
+
 /** A ufm run as written in JSON (see README: "Training configurations"). */
 export const ufmConfigSchema = z
   .object({
@@ -103,6 +142,7 @@ export const ufmConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    checkFeatureStepStability(config, ctx);
     if (!Array.isArray(config.n)) return;
     if (config.n.length !== config.K) {
       ctx.addIssue({
