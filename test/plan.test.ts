@@ -170,7 +170,7 @@ describe('planClassSums', () => {
     [
       'labels of the wrong length',
       () => planClassSums([1, 8, 100], [1, 1, 99], 3, LIMITS),
-      'classSums: labels have shape [1, 1, 99]; expected [1, 1, 100] or [1, 1, 100] for X [1, 8, 100]',
+      'classSums: labels have shape [1, 1, 99]; expected [1, 1, 100] for X [1, 8, 100]',
     ],
     [
       'a label batch that is neither 1 nor the batch',

@@ -104,7 +104,8 @@ export function planClassSums(
   if (labelRows !== 1 || labelCols !== N) {
     throw new InvalidArgumentError(
       `${op}: labels have shape [${labelShape.join(', ')}]; expected ` +
-        `[1, 1, ${N}] or [${batch}, 1, ${N}] for X [${xShape.join(', ')}]`,
+        `[1, 1, ${N}]${batch > 1 ? ` or [${batch}, 1, ${N}]` : ''} for ` +
+        `X [${xShape.join(', ')}]`,
     );
   }
   if (labelBatch !== 1 && labelBatch !== batch) {

@@ -208,6 +208,10 @@ export function formatIssues(
   });
 }
 
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** Checks a configuration and returns it with defaults filled in. */
 export function parseUfmConfig(
   input: unknown,
@@ -217,7 +221,7 @@ export function parseUfmConfig(
   if (!result.success) {
     const lines = formatIssues(input, result.error, root);
     throw new InvalidArgumentError(
-      `invalid training configuration (${lines.length} problem${lines.length > 1 ? 's' : ''}):\n  ` +
+      `invalid training configuration (${count(lines.length, 'problem')}):\n  ` +
         lines.join('\n  '),
     );
   }
