@@ -4,11 +4,8 @@
 
 import type { Runtime, TimingMethod } from '../src/gpu/runtime';
 import { trainUfmReference } from '../src/reference/ufm';
-import {
-  logSpacedSteps,
-  trainUfmBatch,
-  type UfmResult,
-} from '../src/train/ufm';
+import { logSpacedSteps } from '../src/train/batch';
+import { trainUfmBatch, type UfmResult } from '../src/train/ufm';
 import { measurement, progress, sampleTimes } from './sampling';
 import {
   initialUfmStateJs,

@@ -270,48 +270,73 @@ export function mdTestAccuracyMonteCarlo(
 export interface MdTrainOptions {
   steps: number;
   lr: number;
+  /** Step size of a feature per unit of its weight; N·lr by default. */
+  lrH?: number;
   seed: number;
   initScale: number;
+  /** Keep centres and group features ≥ 0 (projected after each step). */
+  positive?: boolean;
 }
 
 /**
- * Gradient descent from a seeded start. W and b take step lr; a centre or a
- * group feature takes lr·N/(its total weight), which is plain gradient
- * descent on the per-example objective (as lr_H = N·lr in the ufm).
+ * The seeded start: W ~ N(0, s²), b = 0, centres and group features
+ * ~ N(0, s²), or s·(0.5 + U[0, 1)) with positive features (well inside the
+ * orthant, as the ufm's). Drawn in that order.
+ */
+export function initialMdParams(
+  problem: MdProblem,
+  seed: number,
+  initScale: number,
+  positive = false,
+): MdParams {
+  const { K, d } = problem;
+  const rng = new Random(seed);
+  const s = initScale;
+  const feature = () =>
+    positive ? s * (0.5 + rng.uniform()) : s * rng.normal();
+  const W = Float64Array.from({ length: K * d }, () => s * rng.normal());
+  const centres = Float64Array.from({ length: K * d }, feature);
+  const groups = Float64Array.from(
+    { length: mdGroups(problem).length * d },
+    feature,
+  );
+  return { W, b: new Float64Array(K), centres, groups };
+}
+
+/**
+ * Gradient descent from the seeded start. W and b take step lr; a centre or
+ * a group feature takes lr_H/(its total weight), which is plain gradient
+ * descent on the per-example objective when lr_H = N·lr (as in the ufm).
  */
 export function trainMdReference(
   problem: MdProblem,
   options: MdTrainOptions,
 ): MdParams {
-  const { K, d, counts } = problem;
+  const { d, counts } = problem;
   const groups = mdGroups(problem);
   const N = counts.flat().reduce((a, c) => a + c, 0);
-  const rng = new Random(options.seed);
-  const s = options.initScale;
-  const params: MdParams = {
-    W: Float64Array.from({ length: K * d }, () => s * rng.normal()),
-    b: new Float64Array(K),
-    centres: Float64Array.from({ length: K * d }, () => s * rng.normal()),
-    groups: Float64Array.from(
-      { length: groups.length * d },
-      () => s * rng.normal(),
-    ),
-  };
-  const centreRate = counts.map(
-    (row, k) => (options.lr * N) / Math.max(row[k]!, 1),
+  const params = initialMdParams(
+    problem,
+    options.seed,
+    options.initScale,
+    options.positive,
   );
+  const lrH = options.lrH ?? options.lr * N;
+  const project = (x: number) => (options.positive ? Math.max(x, 0) : x);
+  const centreRate = counts.map((row, k) => lrH / Math.max(row[k]!, 1));
   for (let step = 0; step < options.steps; step++) {
     const { gradients: g } = mdEvaluate(problem, params);
     params.W.forEach((w, i) => (params.W[i] = w - options.lr * g.W[i]!));
     params.b.forEach((v, i) => (params.b[i] = v - options.lr * g.b[i]!));
     params.centres.forEach(
       (c, i) =>
-        (params.centres[i] =
-          c - centreRate[Math.floor(i / d)]! * g.centres[i]!),
+        (params.centres[i] = project(
+          c - centreRate[Math.floor(i / d)]! * g.centres[i]!,
+        )),
     );
     params.groups.forEach((x, i) => {
-      const rate = (options.lr * N) / groups[Math.floor(i / d)]!.count;
-      params.groups[i] = x - rate * g.groups[i]!;
+      const rate = lrH / groups[Math.floor(i / d)]!.count;
+      params.groups[i] = project(x - rate * g.groups[i]!);
     });
   }
   return params;

@@ -5,11 +5,8 @@
 import { adapterName } from '../gpu/device';
 import { Runtime } from '../gpu/runtime';
 import { parseConfigurations } from './config';
-import {
-  trainUfmBatch,
-  type TrajectoryPoint,
-  type UfmTrainConfig,
-} from './ufm';
+import type { TrajectoryPoint } from './batch';
+import { trainUfmBatch, type UfmTrainConfig } from './ufm';
 
 export interface RunReport {
   config: UfmTrainConfig;

@@ -4,7 +4,6 @@
 // and a class sum) and the three optimizer updates. Nothing is read back
 // during training except the K-sized totals at the logged steps.
 
-import { InvalidArgumentError } from '../gpu/errors';
 import type { Runtime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import { classSums } from '../kernels/classSums';
@@ -13,14 +12,21 @@ import { matmul } from '../kernels/matmul';
 import {
   checkFinite,
   optimizerStep,
-  packOptimizerConfigs,
   type BlockOptimizer,
-  type BlockState,
   type OptimizerSpec,
   type ScheduleSpec,
 } from '../kernels/optimizer';
 import type { LossSpec } from '../reference/losses';
 import { initialUfmState } from '../reference/ufm';
+import {
+  batchSteps,
+  createBlock,
+  logSpacedSteps,
+  padded,
+  releaseBlock,
+  trajectoryPoints,
+  type TrajectoryPoint,
+} from './batch';
 
 export interface UfmTrainConfig {
   K: number;
@@ -45,14 +51,6 @@ export interface UfmTrainConfig {
   initScale: number;
 }
 
-export interface TrajectoryPoint {
-  step: number;
-  /** Mean loss, mean excess loss (LS), train accuracy on the labels. */
-  loss: number;
-  excessLoss: number;
-  accuracy: number;
-}
-
 export interface UfmResult {
   /** K×d */
   W: Float32Array;
@@ -66,14 +64,6 @@ export interface UfmResult {
   divergedAtStep: number | null;
   /** Classes whose mean feature is (numerically) zero. */
   deadClasses: number[];
-}
-
-/** 0, 1, 2, 4, 8, … and the last step: where the trajectory is recorded. */
-export function logSpacedSteps(steps: number): number[] {
-  const points = new Set<number>([0]);
-  for (let s = 1; s < steps; s *= 2) points.add(s);
-  points.add(steps);
-  return [...points].sort((a, b) => a - b);
 }
 
 function blockOptimizers(c: UfmTrainConfig, N: number) {
@@ -97,23 +87,6 @@ function blockOptimizers(c: UfmTrainConfig, N: number) {
     positive: false,
   };
   return { W, H, b };
-}
-
-/** Rows of the batch, padded: entry (b, r, c) of [B, rows, cols]. */
-function padded(
-  B: number,
-  rows: number,
-  cols: number,
-  fill: (b: number, r: number, c: number) => number | undefined,
-): Float32Array {
-  const out = new Float32Array(B * rows * cols);
-  for (let b = 0; b < B; b++) {
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++)
-        out[(b * rows + r) * cols + c] = fill(b, r, c) ?? 0;
-    }
-  }
-  return out;
 }
 
 function deadClasses(
@@ -156,17 +129,7 @@ export async function trainUfmBatch(
   onProgress?: (step: number, steps: number) => void,
 ): Promise<UfmResult[]> {
   const B = configs.length;
-  if (B === 0)
-    throw new InvalidArgumentError('trainUfmBatch: no configurations');
-  const steps = configs[0]!.steps;
-  configs.forEach((c, i) => {
-    if (c.steps !== steps) {
-      throw new InvalidArgumentError(
-        `trainUfmBatch: configs[${i}].steps = ${c.steps}, but a batch trains ` +
-          `for one number of steps (configs[0].steps = ${steps})`,
-      );
-    }
-  });
+  const steps = batchSteps('trainUfmBatch', configs);
 
   const states = configs.map((c) => initialUfmState(c));
   const Ns = states.map((s) => s.labels.length);
@@ -201,23 +164,24 @@ export async function trainUfmBatch(
   });
 
   const blocks = configs.map((c, b) => blockOptimizers(c, Ns[b]!));
-  const makeBlock = (
-    data: Float32Array,
-    shape: [number, number, number],
-    pick: (x: ReturnType<typeof blockOptimizers>) => BlockOptimizer,
-  ): BlockState => ({
-    params: rt.upload(data, shape, 'f32'),
-    moment1: rt.zeros(shape, 'f32'),
-    moment2: rt.zeros(shape, 'f32'),
-    configs: rt.upload(
-      packOptimizerConfigs(blocks.map(pick)),
-      [B, 1, 12],
-      'u32',
-    ),
-  });
-  const W = makeBlock(W0, [B, KMAX, DMAX], (x) => x.W);
-  const H = makeBlock(H0, [B, DMAX, NMAX], (x) => x.H);
-  const bias = makeBlock(b0, [B, KMAX, 1], (x) => x.b);
+  const W = createBlock(
+    rt,
+    W0,
+    [B, KMAX, DMAX],
+    blocks.map((x) => x.W),
+  );
+  const H = createBlock(
+    rt,
+    H0,
+    [B, DMAX, NMAX],
+    blocks.map((x) => x.H),
+  );
+  const bias = createBlock(
+    rt,
+    b0,
+    [B, KMAX, 1],
+    blocks.map((x) => x.b),
+  );
   const labels = rt.upload(labelData, [B, 1, NMAX], 'u32');
   const weights = rt.upload(weightData, [B, 1, NMAX], 'f32');
   const zeroLabels = rt.zeros([1, 1, NMAX], 'u32');
@@ -226,16 +190,8 @@ export async function trainUfmBatch(
   const logged = new Set(logSpacedSteps(steps));
   const trajectories: TrajectoryPoint[][] = configs.map(() => []);
   const record = async (step: number, totals: Tensor<'f32'>) => {
-    const values = await rt.download(totals);
-    configs.forEach((_, b) => {
-      const N = Ns[b]!;
-      trajectories[b]!.push({
-        step,
-        loss: values[b * 3]! / N,
-        excessLoss: values[b * 3 + 1]! / N,
-        accuracy: values[b * 3 + 2]! / N,
-      });
-    });
+    const points = trajectoryPoints(step, await rt.download(totals), Ns);
+    points.forEach((point, b) => trajectories[b]!.push(point));
   };
 
   const inputs = {
@@ -281,9 +237,7 @@ export async function trainUfmBatch(
     rt.download(bias.params),
     rt.download(status),
   ]);
-  for (const block of [W, H, bias]) {
-    for (const t of Object.values(block)) (t as Tensor).release();
-  }
+  [W, H, bias].forEach(releaseBlock);
   for (const t of [labels, weights, zeroLabels, status]) t.release();
 
   return configs.map((c, b) => {

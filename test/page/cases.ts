@@ -16,6 +16,7 @@ import { matmul, planMatmul } from '../../src/kernels/matmul';
 import { toBase64 } from '../../src/util/base64';
 import { randomFloats } from '../../src/util/random';
 import { lossForward, lossTotals } from '../../src/kernels/losses';
+import { trainMdBatch, type MdTrainConfig } from '../../src/train/md';
 import { trainUfmBatch, type UfmTrainConfig } from '../../src/train/ufm';
 import {
   classSumsInputs,
@@ -318,6 +319,23 @@ export const cases = {
         trajectory: r.trajectory,
         divergedAtStep: r.divergedAtStep,
         deadClasses: r.deadClasses,
+      }));
+    });
+  },
+
+  async trainMd(args: { configs: MdTrainConfig[] }) {
+    return withRuntime(async (rt) => {
+      const results = await trainMdBatch(rt, args.configs);
+      return results.map((r) => ({
+        W: toBase64(r.W),
+        b: toBase64(r.b),
+        centres: toBase64(r.centres),
+        groups: toBase64(r.groups),
+        trajectory: r.trajectory,
+        divergedAtStep: r.divergedAtStep,
+        measures: r.measures,
+        testAccuracy: r.testAccuracy,
+        testAccuracyMethod: r.testAccuracyMethod,
       }));
     });
   },

@@ -1,0 +1,104 @@
+// Pieces shared by the batched trainers (ufm and md): padding host arrays to
+// the batch's common sizes, optimizer blocks on the GPU, and the per-step
+// loss totals turned into trajectory points.
+
+import { InvalidArgumentError } from '../gpu/errors';
+import type { Runtime } from '../gpu/runtime';
+import type { Tensor } from '../gpu/tensor';
+import {
+  packOptimizerConfigs,
+  type BlockOptimizer,
+  type BlockState,
+} from '../kernels/optimizer';
+
+export interface TrajectoryPoint {
+  step: number;
+  /** Mean loss, mean excess loss (LS), train accuracy on the labels. */
+  loss: number;
+  excessLoss: number;
+  accuracy: number;
+}
+
+/** 0, 1, 2, 4, 8, … and the last step: where the trajectory is recorded. */
+export function logSpacedSteps(steps: number): number[] {
+  const points = new Set<number>([0]);
+  for (let s = 1; s < steps; s *= 2) points.add(s);
+  points.add(steps);
+  return [...points].sort((a, b) => a - b);
+}
+
+/** The common number of steps of a batch; a mixed batch is refused. */
+export function batchSteps(
+  op: string,
+  configs: ReadonlyArray<{ steps: number }>,
+): number {
+  if (configs.length === 0)
+    throw new InvalidArgumentError(`${op}: no configurations`);
+  const steps = configs[0]!.steps;
+  configs.forEach((c, i) => {
+    if (c.steps !== steps) {
+      throw new InvalidArgumentError(
+        `${op}: configs[${i}].steps = ${c.steps}, but a batch trains ` +
+          `for one number of steps (configs[0].steps = ${steps})`,
+      );
+    }
+  });
+  return steps;
+}
+
+/** Rows of the batch, padded: entry (b, r, c) of [B, rows, cols]. */
+export function padded(
+  B: number,
+  rows: number,
+  cols: number,
+  fill: (b: number, r: number, c: number) => number | undefined,
+): Float32Array {
+  const out = new Float32Array(B * rows * cols);
+  for (let b = 0; b < B; b++) {
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++)
+        out[(b * rows + r) * cols + c] = fill(b, r, c) ?? 0;
+    }
+  }
+  return out;
+}
+
+/** Parameters, zeroed moments and the packed optimizer of each config. */
+export function createBlock(
+  rt: Runtime,
+  data: Float32Array,
+  shape: [number, number, number],
+  optimizers: readonly BlockOptimizer[],
+): BlockState {
+  return {
+    params: rt.upload(data, shape, 'f32'),
+    moment1: rt.zeros(shape, 'f32'),
+    moment2: rt.zeros(shape, 'f32'),
+    configs: rt.upload(
+      packOptimizerConfigs(optimizers),
+      [optimizers.length, 1, 12],
+      'u32',
+    ),
+  };
+}
+
+export function releaseBlock(block: BlockState): void {
+  for (const t of Object.values(block)) (t as Tensor).release();
+}
+
+/**
+ * Trajectory points from downloaded loss totals [B, 3, 1] (weighted sums),
+ * each divided by its configuration's total weight.
+ */
+export function trajectoryPoints(
+  step: number,
+  totals: Float32Array,
+  totalWeights: readonly number[],
+): TrajectoryPoint[] {
+  return totalWeights.map((N, b) => ({
+    step,
+    loss: totals[b * 3]! / N,
+    excessLoss: totals[b * 3 + 1]! / N,
+    accuracy: totals[b * 3 + 2]! / N,
+  }));
+}

@@ -1,0 +1,404 @@
+// Trains a batch of memorization-dilation (md) model configurations on the
+// GPU (science.md §7), all in the same dispatches. Per step: the feature
+// points from the parameters (kernels/md.wgsl), the ufm's fused loss on them
+// with the counts as weights, the loss totals and divergence check, the
+// classifier gradients (two matrix products and a class sum), ∂F/∂centres
+// and ∂F/∂groups through r = λ·m, and the three optimizer updates. Results
+// (memorization, dilation, test accuracy) are finished in float64 on the
+// host from the final parameters, which are tiny.
+
+import type { Runtime } from '../gpu/runtime';
+import type { Tensor } from '../gpu/tensor';
+import { classSums } from '../kernels/classSums';
+import { lossForward, lossTotals } from '../kernels/losses';
+import { matmul } from '../kernels/matmul';
+import {
+  createMdLayout,
+  mdBackward,
+  mdPointCount,
+  mdPoints,
+  type MdKernelConfig,
+} from '../kernels/md';
+import {
+  checkFinite,
+  optimizerStep,
+  type BlockOptimizer,
+  type OptimizerSpec,
+  type ScheduleSpec,
+} from '../kernels/optimizer';
+import type { LossSpec } from '../reference/losses';
+import {
+  initialMdParams,
+  mdEvaluate,
+  mdGroups,
+  mdTestAccuracyExact,
+  mdTestAccuracyMonteCarlo,
+  type MdParams,
+  type MdProblem,
+} from '../reference/md';
+import {
+  batchSteps,
+  createBlock,
+  logSpacedSteps,
+  padded,
+  releaseBlock,
+  trajectoryPoints,
+  type TrajectoryPoint,
+} from './batch';
+
+export interface MdTrainConfig {
+  K: number;
+  d: number;
+  /** counts[t][j]: examples of true class t observed as j (K×K). */
+  counts: number[][];
+  /** λ in r_t = λ·m_t (0 is the ufm). */
+  coupling: number;
+  /** ε of the norm smoothed at 0 in m_t. */
+  smoothing: number;
+  loss: LossSpec;
+  /** Centres and group features ≥ 0 (projected after each step). */
+  positive: boolean;
+  lambdaW: number;
+  lambdaH: number;
+  lambdaB: number;
+  /** Step size of W and b. */
+  lr: number;
+  /** Step size of a feature per unit of weight; N·lr by default. */
+  lrH?: number;
+  optimizer: OptimizerSpec;
+  schedule: ScheduleSpec;
+  steps: number;
+  seed: number;
+  initScale: number;
+  /** Monte Carlo test samples per class when K > 2. */
+  testSamples: number;
+}
+
+/** Memorization and dilation (science.md §5) of the md model's features. */
+export interface MdMeasures {
+  /** Per class: mean ‖g_tj − c_t‖ over its mislabelled examples (0 if none). */
+  memorizationPerClass: number[];
+  /** Mean over all mislabelled examples (0 without noise). */
+  memorization: number;
+  /** Per class: √(mean ‖h − c_k‖²) over clean examples, which is |r_k|. */
+  dilationPerClass: number[];
+  /** Mean of the per-class dilations. */
+  dilation: number;
+  /** Mean distance between clean class centres: the relative forms' scale. */
+  centreDistance: number;
+  relativeMemorization: number;
+  relativeDilation: number;
+}
+
+export interface MdResult {
+  /** Final parameters, float32 as trained: W (K×d), b (K), centres (K×d),
+   * group features (one row of d per group of mdGroups). */
+  W: Float32Array;
+  b: Float32Array;
+  centres: Float32Array;
+  groups: Float32Array;
+  trajectory: TrajectoryPoint[];
+  divergedAtStep: number | null;
+  measures: MdMeasures;
+  /** Class-balanced probability that a test example is classified right. */
+  testAccuracy: number;
+  testAccuracyMethod: 'exact' | 'monte-carlo';
+}
+
+export function mdProblemOf(c: MdTrainConfig): MdProblem {
+  return {
+    K: c.K,
+    d: c.d,
+    counts: c.counts,
+    coupling: c.coupling,
+    lambdaW: c.lambdaW,
+    lambdaH: c.lambdaH,
+    lambdaB: c.lambdaB,
+    loss: c.loss,
+    smoothing: c.smoothing,
+  };
+}
+
+function totalCount(c: MdTrainConfig): number {
+  return c.counts.flat().reduce((a, n) => a + n, 0);
+}
+
+/** Memorization and dilation from the definitions, in float64. */
+export function mdMeasures(problem: MdProblem, params: MdParams): MdMeasures {
+  const { K, d } = problem;
+  const { centres, groups: G } = params;
+  const { radii } = mdEvaluate(problem, params);
+  const distance = (x: (i: number) => number) =>
+    Math.hypot(...Array.from({ length: d }, (_, i) => x(i)));
+
+  const sums = new Float64Array(K);
+  const counts = new Float64Array(K);
+  mdGroups(problem).forEach((g, q) => {
+    const t = g.trueClass;
+    sums[t]! += g.count * distance((i) => G[q * d + i]! - centres[t * d + i]!);
+    counts[t]! += g.count;
+  });
+  const mislabelled = counts.reduce((a, n) => a + n, 0);
+  const memorization =
+    mislabelled > 0 ? sums.reduce((a, s) => a + s, 0) / mislabelled : 0;
+  const dilationPerClass = Array.from(radii, Math.abs);
+  const dilation = dilationPerClass.reduce((a, r) => a + r, 0) / K;
+  let pairs = 0;
+  let total = 0;
+  for (let k = 0; k < K; k++) {
+    for (let j = k + 1; j < K; j++) {
+      total += distance((i) => centres[k * d + i]! - centres[j * d + i]!);
+      pairs += 1;
+    }
+  }
+  const centreDistance = total / pairs;
+  return {
+    memorizationPerClass: Array.from(sums, (s, t) =>
+      counts[t]! > 0 ? s / counts[t]! : 0,
+    ),
+    memorization,
+    dilationPerClass,
+    dilation,
+    centreDistance,
+    relativeMemorization: memorization / centreDistance,
+    relativeDilation: dilation / centreDistance,
+  };
+}
+
+function blockOptimizers(c: MdTrainConfig) {
+  const base = { optimizer: c.optimizer, schedule: c.schedule };
+  const W: BlockOptimizer = {
+    ...base,
+    lr: c.lr,
+    lambda: c.lambdaW,
+    positive: false,
+  };
+  const b: BlockOptimizer = {
+    ...base,
+    lr: c.lr,
+    lambda: c.lambdaB,
+    positive: false,
+  };
+  // The features' weight decay is in mdBackward's gradient (it acts on the
+  // points, each with its weight), so the block adds none.
+  const F: BlockOptimizer = {
+    ...base,
+    lr: c.lrH ?? totalCount(c) * c.lr,
+    lambda: 0,
+    positive: c.positive,
+  };
+  return { W, b, F };
+}
+
+function kernelConfig(c: MdTrainConfig): MdKernelConfig {
+  return {
+    K: c.K,
+    d: c.d,
+    groups: mdGroups(mdProblemOf(c)),
+    coupling: c.coupling,
+    smoothing: c.smoothing,
+    lambdaH: c.lambdaH,
+  };
+}
+
+/**
+ * Trains every configuration for the same number of steps in one stream of
+ * batched dispatches, from the same seeded start as the float64 reference
+ * trainer (src/reference/md.ts).
+ */
+export async function trainMdBatch(
+  rt: Runtime,
+  configs: readonly MdTrainConfig[],
+  onProgress?: (step: number, steps: number) => void,
+): Promise<MdResult[]> {
+  const B = configs.length;
+  const steps = batchSteps('trainMdBatch', configs);
+  const problems = configs.map(mdProblemOf);
+  const kernelConfigs = configs.map(kernelConfig);
+  const starts = configs.map((c, b) =>
+    initialMdParams(problems[b]!, c.seed, c.initScale, c.positive),
+  );
+  const Ns = configs.map(totalCount);
+
+  const layout = createMdLayout(rt, kernelConfigs);
+  const { KMAX, DMAX, QMAX, PMAX } = layout;
+  const CMAX = KMAX + QMAX;
+
+  // Labels and weights of the points: clean points of class k carry label
+  // k and an equal share of n_kk; group q carries its observed class and
+  // count. Padding points have weight 0 (inactive in the loss).
+  const labelData = new Uint32Array(B * PMAX);
+  const weightData = new Float32Array(B * PMAX);
+  kernelConfigs.forEach((c, b) => {
+    const S = 2 * c.d;
+    for (let k = 0; k < c.K; k++) {
+      for (let s = 0; s < S; s++) {
+        labelData[b * PMAX + k * S + s] = k;
+        weightData[b * PMAX + k * S + s] = configs[b]!.counts[k]![k]! / S;
+      }
+    }
+    c.groups.forEach((g, q) => {
+      labelData[b * PMAX + S * c.K + q] = g.observed;
+      weightData[b * PMAX + S * c.K + q] = g.count;
+    });
+  });
+
+  const lossConfigs = configs.map((c, b) => ({
+    K: c.K,
+    d: c.d,
+    N: mdPointCount(kernelConfigs[b]!),
+    loss: c.loss,
+    gradScale: 1 / Ns[b]!,
+  }));
+  const W0 = padded(B, KMAX, DMAX, (b, k, i) =>
+    k < configs[b]!.K && i < configs[b]!.d
+      ? starts[b]!.W[k * configs[b]!.d + i]
+      : undefined,
+  );
+  const b0 = padded(B, KMAX, 1, (b, k) =>
+    k < configs[b]!.K ? starts[b]!.b[k] : undefined,
+  );
+  // F = [C | G]: column k the centre c_k, column KMAX + q the group g_q.
+  const F0 = padded(B, DMAX, CMAX, (b, i, j) => {
+    const { K, d } = configs[b]!;
+    const Q = kernelConfigs[b]!.groups.length;
+    if (i >= d) return undefined;
+    if (j < K) return starts[b]!.centres[j * d + i];
+    if (j >= KMAX && j - KMAX < Q) return starts[b]!.groups[(j - KMAX) * d + i];
+    return undefined;
+  });
+
+  const blocks = configs.map(blockOptimizers);
+  const W = createBlock(
+    rt,
+    W0,
+    [B, KMAX, DMAX],
+    blocks.map((x) => x.W),
+  );
+  const bias = createBlock(
+    rt,
+    b0,
+    [B, KMAX, 1],
+    blocks.map((x) => x.b),
+  );
+  const F = createBlock(
+    rt,
+    F0,
+    [B, DMAX, CMAX],
+    blocks.map((x) => x.F),
+  );
+  const labels = rt.upload(labelData, [B, 1, PMAX], 'u32');
+  const weights = rt.upload(weightData, [B, 1, PMAX], 'f32');
+  const zeroLabels = rt.zeros([1, 1, PMAX], 'u32');
+  const status = rt.zeros([B, 1, 1], 'u32');
+
+  const logged = new Set(logSpacedSteps(steps));
+  const trajectories: TrajectoryPoint[][] = configs.map(() => []);
+  const record = async (step: number, totals: Tensor<'f32'>) => {
+    const points = trajectoryPoints(step, await rt.download(totals), Ns);
+    points.forEach((point, b) => trajectories[b]!.push(point));
+  };
+
+  try {
+    for (let step = 0; step <= steps; step++) {
+      const points = await mdPoints(rt, layout, F.params);
+      const { dZ, stats } = await lossForward(
+        rt,
+        { W: W.params, H: points, bias: bias.params, labels, weights },
+        lossConfigs,
+      );
+      const totals = await lossTotals(rt, stats, zeroLabels);
+      stats.release();
+      if (logged.has(step)) {
+        await record(step, totals);
+        onProgress?.(step, steps);
+      }
+      if (step === steps) {
+        totals.release();
+        dZ.release();
+        points.release();
+        break;
+      }
+      await checkFinite(rt, totals, status, step);
+      totals.release();
+
+      const gW = await matmul(rt, dZ, points, { transB: true });
+      const gPoints = await matmul(rt, W.params, dZ, { transA: true });
+      const gb = await classSums(rt, dZ, zeroLabels, 1);
+      gb.counts.release();
+      dZ.release();
+      const gF = await mdBackward(
+        rt,
+        layout,
+        F.params,
+        points,
+        gPoints,
+        weights,
+      );
+      gPoints.release();
+      points.release();
+      await optimizerStep(rt, W, gW, status, step);
+      await optimizerStep(rt, F, gF, status, step);
+      await optimizerStep(rt, bias, gb.sums, status, step);
+      gW.release();
+      gF.release();
+      gb.sums.release();
+    }
+
+    const [Wf, bf, Ff, statusF] = await Promise.all([
+      rt.download(W.params),
+      rt.download(bias.params),
+      rt.download(F.params),
+      rt.download(status),
+    ]);
+    return configs.map((c, b) => {
+      const { K, d } = c;
+      const Q = kernelConfigs[b]!.groups.length;
+      const Wb = new Float32Array(K * d);
+      const centres = new Float32Array(K * d);
+      const groups = new Float32Array(Q * d);
+      for (let i = 0; i < d; i++) {
+        const row = (b * DMAX + i) * CMAX;
+        for (let k = 0; k < K; k++) {
+          Wb[k * d + i] = Wf[(b * KMAX + k) * DMAX + i]!;
+          centres[k * d + i] = Ff[row + k]!;
+        }
+        for (let q = 0; q < Q; q++) groups[q * d + i] = Ff[row + KMAX + q]!;
+      }
+      const bb = bf.slice(b * KMAX, b * KMAX + K);
+      const params: MdParams = {
+        W: Float64Array.from(Wb),
+        b: Float64Array.from(bb),
+        centres: Float64Array.from(centres),
+        groups: Float64Array.from(groups),
+      };
+      const problem = problems[b]!;
+      const { radii } = mdEvaluate(problem, params);
+      const exact = K === 2;
+      return {
+        W: Wb,
+        b: bb,
+        centres,
+        groups,
+        trajectory: trajectories[b]!,
+        divergedAtStep: statusF[b]! === 0 ? null : statusF[b]! - 1,
+        measures: mdMeasures(problem, params),
+        testAccuracy: exact
+          ? mdTestAccuracyExact(problem, params, radii)
+          : mdTestAccuracyMonteCarlo(
+              problem,
+              params,
+              radii,
+              c.testSamples,
+              c.seed,
+            ),
+        testAccuracyMethod: exact ? 'exact' : 'monte-carlo',
+      };
+    });
+  } finally {
+    [W, bias, F].forEach(releaseBlock);
+    layout.configs.release();
+    layout.table.release();
+    for (const t of [labels, weights, zeroLabels, status]) t.release();
+  }
+}
