@@ -1,6 +1,7 @@
 // Fused loss: for every column n of every configuration b of a batch,
 // logits z = W_b·h_n + b_b, a max-shifted softmax, the loss (CE, LS(α) or
-// MSE), its excess over LS's minimum, whether argmax z is the label, and
+// MSE), its excess over LS's minimum, whether argmax z is the label, the
+// margin z_y − max_{j≠y} z_j, the squared feature norm ‖h_n‖², and
 // s·c_n·∂loss/∂z (s a per-configuration scale) — one thread per column, one
 // pass over the inputs.
 //
@@ -32,6 +33,16 @@ const CE: u32 = 0u;
 const LS: u32 = 1u;
 const MSE: u32 = 2u;
 
+// Per-column statistics, each multiplied by the column's count c:
+// loss, excess loss, correct (0/1), margin, ‖h‖².
+const STATS: u32 = 5u;
+
+fn writeStats(b: u32, n: u32, values: array<f32, STATS>) {
+  for (var j = 0u; j < STATS; j++) {
+    stats[(b * STATS + j) * dims.NMAX + n] = values[j];
+  }
+}
+
 @group(0) @binding(0) var<storage, read> W: array<f32>;       // [B][KMAX][DMAX]
 @group(0) @binding(1) var<storage, read> H: array<f32>;       // [B][DMAX][NMAX]
 @group(0) @binding(2) var<storage, read> bias: array<f32>;    // [B][KMAX]
@@ -39,7 +50,7 @@ const MSE: u32 = 2u;
 @group(0) @binding(4) var<storage, read> weights: array<f32>; // [B][NMAX]
 @group(0) @binding(5) var<storage, read> configs: array<LossConfig>;
 @group(0) @binding(6) var<storage, read_write> dZ: array<f32>;   // [B][KMAX][NMAX]
-@group(0) @binding(7) var<storage, read_write> stats: array<f32>; // [B][3][NMAX]
+@group(0) @binding(7) var<storage, read_write> stats: array<f32>; // [B][STATS][NMAX]
 @group(0) @binding(8) var<uniform> dims: Dims;
 
 @compute @workgroup_size(${WG}, 1, 1)
@@ -61,15 +72,17 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     dZ[zBase + k * dims.NMAX] = 0.0;
   }
   if (!inUse) {
-    stats[(b * 3u + 0u) * dims.NMAX + n] = 0.0;
-    stats[(b * 3u + 1u) * dims.NMAX + n] = 0.0;
-    stats[(b * 3u + 2u) * dims.NMAX + n] = 0.0;
+    writeStats(b, n, array<f32, STATS>(0.0, 0.0, 0.0, 0.0, 0.0));
     return;
   }
+  let y = labels[column];
 
-  // Sweep 1: logits (kept in dZ), their maximum and first argmax.
+  // Sweep 1: logits (kept in dZ), their maximum and first argmax, the
+  // label's logit and the largest other one.
   var zmax = -3.4028234663852886e38;
   var argmax = 0u;
+  var zy = 0.0;
+  var rival = -3.4028234663852886e38;
   for (var k = 0u; k < cfg.K; k++) {
     var z = bias[b * dims.KMAX + k];
     let wRow = (b * dims.KMAX + k) * dims.DMAX;
@@ -81,8 +94,17 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
       zmax = z;
       argmax = k;
     }
+    if (k == y) {
+      zy = z;
+    } else {
+      rival = max(rival, z);
+    }
   }
-  let y = labels[column];
+  var normSq = 0.0;
+  for (var i = 0u; i < cfg.d; i++) {
+    let h = H[(b * dims.DMAX + i) * dims.NMAX + n];
+    normSq = fma(h, h, normSq);
+  }
 
   var loss = 0.0;
   var excess = 0.0;
@@ -114,7 +136,15 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     excess = loss - select(0.0, cfg.entropy, cfg.kind == LS);
   }
 
-  stats[(b * 3u + 0u) * dims.NMAX + n] = c * loss;
-  stats[(b * 3u + 1u) * dims.NMAX + n] = c * excess;
-  stats[(b * 3u + 2u) * dims.NMAX + n] = select(0.0, c, argmax == y);
+  writeStats(
+    b,
+    n,
+    array<f32, STATS>(
+      c * loss,
+      c * excess,
+      select(0.0, c, argmax == y),
+      c * (zy - rival),
+      c * normSq,
+    ),
+  );
 }

@@ -41,7 +41,7 @@ const ADAM: u32 = 2u;
 @group(0) @binding(4) var<storage, read> configs: array<OptimizerConfig>;
 @group(0) @binding(5) var<storage, read_write> status: array<u32>; // [B]
 @group(0) @binding(6) var<uniform> dims: Dims;
-@group(0) @binding(7) var<storage, read> totals: array<f32>; // [B][3]
+@group(0) @binding(7) var<storage, read> totals: array<f32>; // [B][dims.rows]
 
 fn stepSize(cfg: OptimizerConfig, t: u32) -> f32 {
   if (cfg.schedule == 1u) {
@@ -108,7 +108,7 @@ fn check_finite(@builtin(global_invocation_id) id: vec3<u32>) {
   if (b >= dims.batch || status[b] != 0u) {
     return;
   }
-  if (!isFinite(totals[b * 3u])) {
+  if (!isFinite(totals[b * dims.rows])) {
     status[b] = dims.step + 1u;
   }
 }

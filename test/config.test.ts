@@ -3,7 +3,7 @@
 
 import { describe, expect, test } from 'vitest';
 
-import { parseUfmConfig } from '../src/train/config';
+import { parseConfig, parseUfmConfig } from '../src/train/config';
 
 const VALID = {
   model: 'ufm',
@@ -71,7 +71,10 @@ describe('parseUfmConfig', () => {
       { loss: { kind: 'hinge' } },
       'config.loss.kind = "hinge" is invalid; expected a loss with kind "ce", "ls" (with alpha) or "mse"',
     ],
-    [{ model: 'resnet' }, 'config.model = "resnet" is invalid; expected "ufm"'],
+    [
+      { model: 'resnet' },
+      'config.model = "resnet" is invalid; expected "ufm" or "md"',
+    ],
     [{ steps: 2.5 }, 'config.steps = 2.5 is invalid; expected an integer ≥ 1'],
     [
       { optimizer: { kind: 'momentum', beta: 1.5 } },
@@ -123,5 +126,101 @@ describe('parseUfmConfig', () => {
     expect(message).toContain('config.K = 1');
     expect(message).toContain('config.lambdaW = -1');
     expect(message).toContain('config.lr = 0');
+  });
+});
+
+const MD = {
+  ...VALID,
+  model: 'md',
+  K: 2,
+  d: 2,
+  n: 100,
+  coupling: 0.5,
+  noise: { kind: 'symmetric', eta: 0.2 },
+};
+
+function mdProblems(config: unknown): string {
+  try {
+    parseConfig(config);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return '';
+}
+
+describe('md configurations', () => {
+  test('draw the noise into counts and fill in the defaults', () => {
+    const run = parseConfig(MD);
+    if (run.model !== 'md') throw new Error('expected an md run');
+    const { counts } = run.config;
+    expect(counts.map((row) => row[0]! + row[1]!)).toEqual([100, 100]);
+    const flipped = counts[0]![1]! + counts[1]![0]!;
+    expect(run.flipRate).toBe(flipped / 200);
+    expect(flipped).toBeGreaterThan(0);
+    // The noise seed is derived from the run's seed, and stated.
+    expect(run.noise).toEqual({
+      kind: 'symmetric',
+      eta: 0.2,
+      seed: 0x9e3779b9,
+    });
+    expect(run.config.smoothing).toBe(1e-6);
+    expect(run.config.testSamples).toBe(10_000);
+    // Same configuration, same counts; another noise seed, other counts.
+    const again = parseConfig(MD);
+    expect(again.model === 'md' && again.config.counts).toEqual(counts);
+    const other = parseConfig({ ...MD, noise: { ...MD.noise, seed: 5 } });
+    expect(other.model === 'md' && other.config.counts).not.toEqual(counts);
+  });
+
+  test('without noise every example is clean', () => {
+    const run = parseConfig({ ...MD, noise: undefined });
+    expect(run.model === 'md' && run.config.counts).toEqual([
+      [100, 0],
+      [0, 100],
+    ]);
+  });
+
+  test.each([
+    [
+      { coupling: -1 },
+      'config.coupling = -1 is invalid; expected a number ≥ 0',
+    ],
+    [{ coupling: undefined }, 'config.coupling is missing; expected number'],
+    [
+      { noise: { kind: 'symmetric', eta: 1.5 } },
+      'config.noise.eta = 1.5 is invalid; expected η in [0, 1]',
+    ],
+    [
+      { noise: { kind: 'random', eta: 0.1 } },
+      'config.noise.kind = "random" is invalid; expected "uniform", "symmetric" or "pair"',
+    ],
+    [
+      { noise: { kind: 'pair', eta: 0.1, seed: -3 } },
+      'config.noise.seed = -3 is invalid; expected an integer from 0 to 4294967295',
+    ],
+    [
+      { smoothing: 0 },
+      'config.smoothing = 0 is invalid; expected a number > 0',
+    ],
+    [
+      { testSamples: 0 },
+      'config.testSamples = 0 is invalid; expected an integer ≥ 1',
+    ],
+    [
+      { n: [100, 0] },
+      'config.n[1] = 0 is invalid; class 1 would be empty or fractional; expected an integer ≥ 1',
+    ],
+    [{ graph: 3 }, 'config: unknown field(s) "graph"'],
+  ])('rejects %j', (change, message) => {
+    expect(mdProblems({ ...MD, ...change })).toContain(message);
+  });
+
+  test('a ufm configuration does not take md fields', () => {
+    expect(problems({ ...VALID, coupling: 1 })).toContain(
+      'config: unknown field(s) "coupling"',
+    );
+    expect(problems(MD)).toContain(
+      'config.model = "md" is invalid here; expected "ufm"',
+    );
   });
 });

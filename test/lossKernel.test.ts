@@ -14,7 +14,7 @@
 
 import { describe, expect, test } from 'vitest';
 
-import type { LossConfig } from '../src/kernels/losses';
+import { LOSS_STATS as S, type LossConfig } from '../src/kernels/losses';
 import {
   logitsReference,
   weightedLossReference,
@@ -89,10 +89,10 @@ function check(
           report({ what: 'dZ', config: b, k, n, gpu, reference, bound });
         }
       }
-      const gpuLoss = stats[(b * 3 + 0) * NMAX + n]!;
+      const gpuLoss = stats[(b * S + 0) * NMAX + n]!;
       if (n >= N || weight === 0) {
-        for (let j = 0; j < 3; j++) {
-          const gpu = stats[(b * 3 + j) * NMAX + n]!;
+        for (let j = 0; j < S; j++) {
+          const gpu = stats[(b * S + j) * NMAX + n]!;
           if (gpu !== 0)
             report({
               what: `stats[${j}] padding`,
@@ -123,7 +123,7 @@ function check(
             bound: lossBound,
           });
         }
-        const gpuExcess = stats[(b * 3 + 1) * NMAX + n]!;
+        const gpuExcess = stats[(b * S + 1) * NMAX + n]!;
         const excessBound =
           lossBound + weight * 8 * u * (1 + Math.abs(single.lossSum));
         if (!(Math.abs(gpuExcess - single.excessSum) <= excessBound)) {
@@ -136,7 +136,7 @@ function check(
             bound: excessBound,
           });
         }
-        const gpuCorrect = stats[(b * 3 + 2) * NMAX + n]!;
+        const gpuCorrect = stats[(b * S + 2) * NMAX + n]!;
         if (gpuCorrect !== single.correctSum) {
           report({
             what: 'correct',
@@ -147,12 +147,42 @@ function check(
             bound: 0,
           });
         }
+        // Margin: two logits, each within eps.
+        const y = one.labels[n]!;
+        const rival = Math.max(...z.filter((_, k) => k !== y));
+        const margin = weight * (z[y]! - rival);
+        const gpuMargin = stats[(b * S + 3) * NMAX + n]!;
+        if (!(Math.abs(gpuMargin - margin) <= weight * 2 * eps)) {
+          report({
+            what: 'margin',
+            config: b,
+            n,
+            gpu: gpuMargin,
+            reference: margin,
+            bound: weight * 2 * eps,
+          });
+        }
+        // ‖h‖²: a sum of d squares, within γ_d of itself (and c·it rounds).
+        let normSq = 0;
+        for (let i = 0; i < d; i++) normSq += one.H[i * N + n]! ** 2;
+        const normBound = weight * (gamma32(d + 1) * normSq);
+        const gpuNorm = stats[(b * S + 4) * NMAX + n]!;
+        if (!(Math.abs(gpuNorm - weight * normSq) <= normBound)) {
+          report({
+            what: 'feature norm',
+            config: b,
+            n,
+            gpu: gpuNorm,
+            reference: weight * normSq,
+            bound: normBound,
+          });
+        }
       }
     }
 
     // Totals: the per-column bounds plus the reduction's own rounding.
     const sumBound = totalBound + gamma32(NMAX + 64) * ref.lossSum;
-    const gpuTotal = totals[b * 3]!;
+    const gpuTotal = totals[b * S]!;
     if (!(Math.abs(gpuTotal - ref.lossSum) <= sumBound)) {
       report({
         what: 'total loss',
@@ -163,12 +193,12 @@ function check(
         bound: sumBound,
       });
     }
-    if (totals[b * 3 + 2] !== ref.correctSum) {
+    if (totals[b * S + 2] !== ref.correctSum) {
       report({
         what: 'total correct',
         config: b,
         n: -1,
-        gpu: totals[b * 3 + 2]!,
+        gpu: totals[b * S + 2]!,
         reference: ref.correctSum,
         bound: 0,
       });

@@ -82,18 +82,35 @@ describeGpu('nclab train', () => {
   test('writes trajectories and final states for a batch', async () => {
     const file = join(dir, 'good.json');
     const out = join(dir, 'report.json');
+    const md = {
+      ...BASE,
+      model: 'md',
+      K: 2,
+      d: 2,
+      n: 50,
+      coupling: 1,
+      noise: { kind: 'symmetric', eta: 0.2, seed: 3 },
+      lambdaW: 1e-3,
+      lambdaH: 1e-3,
+      lr: 0.2,
+      steps: 50,
+    };
     const configs = [
       BASE,
       { ...BASE, loss: { kind: 'ls', alpha: 0.1 }, steps: 50 },
+      md,
     ];
     await writeFile(file, JSON.stringify(configs));
     const result = await nclab(['train', file, '--out', out]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toContain('[nclab] batch 1/2');
+    expect(result.stderr).toContain(
+      '[nclab] batch 1/3 (ufm, 1 configurations)',
+    );
+    expect(result.stderr).toContain('[nclab] batch 3/3 (md, 1 configurations)');
     expect(result.stderr).toContain(`[nclab] wrote ${out}`);
 
     const report = JSON.parse(await readFile(out, 'utf8')) as TrainReport;
-    expect(report.runs).toHaveLength(2);
+    expect(report.runs).toHaveLength(3);
     report.runs.forEach((r, i) => {
       expect(r.config.steps).toBe(configs[i]!.steps);
       expect(r.divergedAtStep).toBeNull();
@@ -103,9 +120,20 @@ describeGpu('nclab train', () => {
           : [0, 1, 2, 4, 8, 16, 32, 50],
       );
       expect(r.trajectory.at(-1)!.loss).toBeLessThan(r.trajectory[0]!.loss);
-      expect(r.state.W).toHaveLength(3 * 4);
-      expect(r.state.H).toHaveLength(4 * 12);
-      expect(r.state.labels).toHaveLength(12);
+      if (r.model === 'ufm') {
+        expect(r.state.W).toHaveLength(3 * 4);
+        expect(r.state.H).toHaveLength(4 * 12);
+        expect(r.state.labels).toHaveLength(12);
+      }
     });
+    const mdRun = report.runs[2]!;
+    if (mdRun.model !== 'md') throw new Error('expected the md run third');
+    const flips = mdRun.config.counts[0]![1]! + mdRun.config.counts[1]![0]!;
+    expect(mdRun.flipRate).toBe(flips / 100);
+    expect(mdRun.noise).toEqual(md.noise);
+    expect(mdRun.state.groups).toHaveLength(2 * 2); // two groups of d = 2
+    expect(mdRun.testAccuracyMethod).toBe('exact');
+    expect(mdRun.testAccuracy).toBeGreaterThan(0.5);
+    expect(mdRun.measures.memorization).toBeGreaterThan(0);
   });
 });

@@ -260,7 +260,7 @@ describeGpu('md model: what it measures', (gpu) => {
         for (let i = 0; i < c.d; i++)
           H[i * labels.length + n] = p.centres[k * c.d + i]!;
       });
-      expectOptimum({ W: p.W, H, b: p.b, labels }, c);
+      expectOptimum({ W: p.W, H, b: p.b, labels }, c, r.trajectory.at(-1));
     });
   });
 

@@ -106,6 +106,7 @@ describeGpu('ufm training on the GPU', (gpu) => {
             ),
           },
           c,
+          r.trajectory.at(-1),
         );
       });
     },

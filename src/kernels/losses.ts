@@ -18,6 +18,8 @@ export const lossesKernel: KernelSource = { name: 'losses', template };
 
 const LOSS_CODES = { ce: 0, ls: 1, mse: 2 } as const;
 const CONFIG_WORDS = 8;
+/** Rows of the per-column statistics (kernels/losses.wgsl STATS). */
+export const LOSS_STATS = 5;
 const WORKGROUP = 64;
 
 /** One configuration's sizes and loss, within the batch's padded sizes. */
@@ -47,7 +49,10 @@ export interface LossInputs {
 export interface LossOutputs {
   /** [B, KMAX, NMAX]: gradScale · c_n · ∂ℓ_n/∂z_n, zero in padding. */
   dZ: Tensor<'f32'>;
-  /** [B, 3, NMAX]: c_n·ℓ_n, c_n·(ℓ_n − H(q)), c_n·[argmax z_n = y_n]. */
+  /**
+   * [B, LOSS_STATS, NMAX]: c_n·ℓ_n, c_n·(ℓ_n − H(q)), c_n·[argmax z_n = y_n],
+   * c_n·(z_y − max_{j≠y} z_j), c_n·‖h_n‖².
+   */
   stats: Tensor<'f32'>;
 }
 
@@ -150,7 +155,7 @@ export async function lossForward(
     'u32',
   );
   const dZ = rt.empty([B, KMAX, NMAX], 'f32');
-  const stats = rt.empty([B, 3, NMAX], 'f32');
+  const stats = rt.empty([B, LOSS_STATS, NMAX], 'f32');
   const uniform = new UniformWriter()
     .u32(KMAX)
     .u32(DMAX)
@@ -178,8 +183,9 @@ export async function lossForward(
 }
 
 /**
- * Per-configuration totals [B, 3, 1] of the statistics: Σ c·ℓ, Σ c·excess,
- * Σ c·correct (divide by Σ c for means), by a deterministic reduction.
+ * Per-configuration totals [B, LOSS_STATS, 1] of the statistics (Σ c·ℓ,
+ * Σ c·excess, Σ c·correct, Σ c·margin, Σ c·‖h‖²; divide by Σ c for means),
+ * by a deterministic reduction.
  * `zeroLabels` ([1, 1, NMAX] of zeros) may be passed to save clearing one.
  */
 export async function lossTotals(

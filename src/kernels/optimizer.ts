@@ -121,7 +121,7 @@ export async function optimizerStep(
 
 /**
  * Records the divergence check: a configuration whose loss total
- * (totals [B, 3, 1], first entry) is NaN or ±Inf gets status = step + 1.
+ * (totals [B, S, 1], first entry) is NaN or ±Inf gets status = step + 1.
  */
 export async function checkFinite(
   rt: Runtime,
@@ -146,7 +146,7 @@ export async function checkFinite(
       null,
       null,
       status,
-      { uniform: dims([status.size, 1, 1], step) },
+      { uniform: dims([status.size, totals.rows, 1], step) },
       totals,
     ],
     workgroups: [Math.ceil(status.size / WG)],

@@ -5,6 +5,7 @@
 import { InvalidArgumentError } from '../gpu/errors';
 import type { Runtime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
+import { LOSS_STATS } from '../kernels/losses';
 import {
   packOptimizerConfigs,
   type BlockOptimizer,
@@ -17,6 +18,12 @@ export interface TrajectoryPoint {
   loss: number;
   excessLoss: number;
   accuracy: number;
+  /** Mean margin z_y − max_{j≠y} z_j over the examples. */
+  margin: number;
+  /** √(mean ‖h‖²) over the examples. */
+  featureNorm: number;
+  /** √(‖W‖²/K): the root mean square of the classifier rows' norms. */
+  classifierNorm: number;
 }
 
 /** 0, 1, 2, 4, 8, … and the last step: where the trajectory is recorded. */
@@ -87,18 +94,34 @@ export function releaseBlock(block: BlockState): void {
 }
 
 /**
- * Trajectory points from downloaded loss totals [B, 3, 1] (weighted sums),
- * each divided by its configuration's total weight.
+ * Records the trajectory point of every configuration at `step`: the loss
+ * totals [B, LOSS_STATS, 1] (weighted sums, divided by each configuration's
+ * total weight) and the classifier W [B, KMAX, DMAX] (padded with zeros)
+ * are read back, K-sized per configuration.
  */
-export function trajectoryPoints(
+export async function trajectoryPoints(
+  rt: Runtime,
   step: number,
-  totals: Float32Array,
+  totals: Tensor<'f32'>,
+  W: Tensor<'f32'>,
+  configs: ReadonlyArray<{ K: number }>,
   totalWeights: readonly number[],
-): TrajectoryPoint[] {
-  return totalWeights.map((N, b) => ({
-    step,
-    loss: totals[b * 3]! / N,
-    excessLoss: totals[b * 3 + 1]! / N,
-    accuracy: totals[b * 3 + 2]! / N,
-  }));
+): Promise<TrajectoryPoint[]> {
+  const [t, w] = await Promise.all([rt.download(totals), rt.download(W)]);
+  const S = LOSS_STATS;
+  const rowsPerConfig = W.rows * W.cols;
+  return totalWeights.map((N, b) => {
+    let normSq = 0;
+    for (let i = b * rowsPerConfig; i < (b + 1) * rowsPerConfig; i++)
+      normSq += w[i]! ** 2;
+    return {
+      step,
+      loss: t[b * S]! / N,
+      excessLoss: t[b * S + 1]! / N,
+      accuracy: t[b * S + 2]! / N,
+      margin: t[b * S + 3]! / N,
+      featureNorm: Math.sqrt(t[b * S + 4]! / N),
+      classifierNorm: Math.sqrt(normSq / configs[b]!.K),
+    };
+  });
 }

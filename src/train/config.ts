@@ -5,7 +5,9 @@
 
 import { z } from 'zod';
 
+import { applyLabelNoise, noiseCounts, type NoiseSpec } from '../data/noise';
 import { InvalidArgumentError } from '../gpu/errors';
+import type { MdTrainConfig } from './md';
 import type { UfmTrainConfig } from './ufm';
 
 const fraction = (what: string) =>
@@ -15,6 +17,11 @@ const fraction = (what: string) =>
     .lt(1, `expected ${what} in [0, 1)`);
 const positiveNumber = z.number().gt(0, 'expected a number > 0');
 const nonNegative = z.number().min(0, 'expected a number ≥ 0');
+const seedSchema = z
+  .number()
+  .int('expected an integer from 0 to 4294967295')
+  .min(0, 'expected an integer from 0 to 4294967295')
+  .max(2 ** 32 - 1, 'expected an integer from 0 to 4294967295');
 const integerAtLeast = (min: number) =>
   z
     .number()
@@ -111,56 +118,98 @@ function checkFeatureStepStability(
   }
 }
 
+// Fields every model shares.
+const trainingFields = {
+  K: integerAtLeast(2),
+  d: integerAtLeast(1),
+  /** Examples per class: one number (balanced) or one per class. */
+  n: z.union([integerAtLeast(1), z.array(z.number())], {
+    error: 'expected an integer ≥ 1 or a list of K of them',
+  }),
+  loss: lossSchema,
+  positive: z.boolean().default(false),
+  lambdaW: nonNegative,
+  lambdaH: nonNegative,
+  lambdaB: nonNegative.default(0),
+  lr: positiveNumber,
+  lrH: positiveNumber.optional(),
+  optimizer: optimizerSchema.default({ kind: 'gd' }),
+  schedule: scheduleSchema.default({ kind: 'constant' }),
+  steps: integerAtLeast(1),
+  seed: seedSchema.default(0),
+  initScale: positiveNumber.default(0.5),
+};
+
+function checkClassCounts(
+  config: { K: number; n: number | number[] },
+  ctx: z.RefinementCtx,
+): void {
+  if (!Array.isArray(config.n)) return;
+  if (config.n.length !== config.K) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['n'],
+      message: `expected one count per class (K = ${config.K})`,
+    });
+  }
+  config.n.forEach((count, k) => {
+    if (!Number.isInteger(count) || count < 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['n', k],
+        message: `class ${k} would be empty or fractional; expected an integer ≥ 1`,
+      });
+    }
+  });
+}
+
 /** A ufm run as written in JSON (see README: "Training configurations"). */
 export const ufmConfigSchema = z
+  .object({ model: z.literal('ufm'), ...trainingFields })
+  .strict()
+  .superRefine((config, ctx) => {
+    checkFeatureStepStability(config, ctx);
+    checkClassCounts(config, ctx);
+  });
+
+const noiseSchema = z
   .object({
-    model: z.literal('ufm', {
-      error: 'expected "ufm" (the only model so far)',
+    kind: z.enum(['uniform', 'symmetric', 'pair'], {
+      error: 'expected "uniform", "symmetric" or "pair"',
     }),
-    K: integerAtLeast(2),
-    d: integerAtLeast(1),
-    /** Examples per class: one number (balanced) or one per class. */
-    n: z.union([integerAtLeast(1), z.array(z.number())], {
-      error: 'expected an integer ≥ 1 or a list of K of them',
-    }),
-    loss: lossSchema,
-    positive: z.boolean().default(false),
-    lambdaW: nonNegative,
-    lambdaH: nonNegative,
-    lambdaB: nonNegative.default(0),
-    lr: positiveNumber,
-    lrH: positiveNumber.optional(),
-    optimizer: optimizerSchema.default({ kind: 'gd' }),
-    schedule: scheduleSchema.default({ kind: 'constant' }),
-    steps: integerAtLeast(1),
-    seed: z
+    eta: z
       .number()
-      .int('expected an integer')
-      .min(0, 'expected an integer ≥ 0')
-      .default(0),
-    initScale: positiveNumber.default(0.5),
+      .min(0, 'expected η in [0, 1]')
+      .max(1, 'expected η in [0, 1]'),
+    seed: seedSchema.optional(),
+  })
+  .strict();
+
+/** An md run (science.md §7) as written in JSON. */
+export const mdConfigSchema = z
+  .object({
+    model: z.literal('md'),
+    ...trainingFields,
+    /** Label noise that makes the mislabelled groups; none by default. */
+    noise: noiseSchema.optional(),
+    /** λ in r_t = λ·m_t. */
+    coupling: nonNegative,
+    smoothing: positiveNumber.default(1e-6),
+    testSamples: integerAtLeast(1).default(10_000),
   })
   .strict()
   .superRefine((config, ctx) => {
     checkFeatureStepStability(config, ctx);
-    if (!Array.isArray(config.n)) return;
-    if (config.n.length !== config.K) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['n'],
-        message: `expected one count per class (K = ${config.K})`,
-      });
-    }
-    config.n.forEach((count, k) => {
-      if (!Number.isInteger(count) || count < 1) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['n', k],
-          message: `class ${k} would be empty or fractional; expected an integer ≥ 1`,
-        });
-      }
-    });
+    checkClassCounts(config, ctx);
   });
+
+const configSchema = z.discriminatedUnion(
+  'model',
+  [ufmConfigSchema, mdConfigSchema],
+  {
+    error: 'expected "ufm" or "md"',
+  },
+);
 
 export type UfmConfigInput = z.input<typeof ufmConfigSchema>;
 
@@ -212,14 +261,35 @@ function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
+/** A parsed run: the model and what its trainer takes. */
+export type RunConfig =
+  | { model: 'ufm'; config: UfmTrainConfig }
+  | {
+      model: 'md';
+      config: MdTrainConfig;
+      /** The noise drawn (seed filled in), or null without noise. */
+      noise: NoiseSpec | null;
+      /** Fraction of examples whose observed label is not their true one. */
+      flipRate: number;
+    };
+
+// The noise stream's default seed: derived from the run's seed, but not
+// equal to it, so that it does not replay the initialisation's draws.
+const NOISE_SEED_OFFSET = 0x9e3779b9;
+
 /** Checks a configuration and returns it with defaults filled in. */
-export function parseUfmConfig(
-  input: unknown,
-  root = 'config',
-): UfmTrainConfig {
-  const result = ufmConfigSchema.safeParse(input);
+export function parseConfig(input: unknown, root = 'config'): RunConfig {
+  const result = configSchema.safeParse(input);
   if (!result.success) {
     const lines = formatIssues(input, result.error, root);
+    // An unknown model stops zod at the discriminator; still check the
+    // fields every model shares, so that one run lists every problem.
+    const model = valueAt(input, ['model']);
+    if (model !== 'ufm' && model !== 'md') {
+      const shared = z.object(trainingFields).safeParse(input);
+      if (!shared.success)
+        lines.push(...formatIssues(input, shared.error, root));
+    }
     throw new InvalidArgumentError(
       `invalid training configuration (${count(lines.length, 'problem')}):\n  ` +
         lines.join('\n  '),
@@ -236,10 +306,9 @@ export function parseUfmConfig(
           totalSteps: c.schedule.totalSteps ?? c.steps,
         }
       : c.schedule;
-  return {
+  const common = {
     K: c.K,
     d: c.d,
-    countsPerClass,
     loss: c.loss,
     positive: c.positive,
     lambdaW: c.lambdaW,
@@ -253,6 +322,46 @@ export function parseUfmConfig(
     seed: c.seed,
     initScale: c.initScale,
   };
+  if (c.model === 'ufm') {
+    return { model: 'ufm', config: { ...common, countsPerClass } };
+  }
+
+  const trueLabels = countsPerClass.flatMap((n, k) => Array<number>(n).fill(k));
+  const noise: NoiseSpec | null = c.noise
+    ? {
+        ...c.noise,
+        seed: c.noise.seed ?? (c.seed + NOISE_SEED_OFFSET) % 2 ** 32,
+      }
+    : null;
+  const { observed, flipRate } = noise
+    ? applyLabelNoise(trueLabels, c.K, noise)
+    : { observed: trueLabels, flipRate: 0 };
+  return {
+    model: 'md',
+    config: {
+      ...common,
+      counts: noiseCounts(trueLabels, observed, c.K),
+      coupling: c.coupling,
+      smoothing: c.smoothing,
+      testSamples: c.testSamples,
+    },
+    noise,
+    flipRate,
+  };
+}
+
+/** A ufm configuration (the model field is required and must be "ufm"). */
+export function parseUfmConfig(
+  input: unknown,
+  root = 'config',
+): UfmTrainConfig {
+  const run = parseConfig(input, root);
+  if (run.model !== 'ufm') {
+    throw new InvalidArgumentError(
+      `${root}.model = "${run.model}" is invalid here; expected "ufm"`,
+    );
+  }
+  return run.config;
 }
 
 /** One configuration, a list, or { configs: [...] }. */
@@ -269,14 +378,14 @@ export function configurationsOf(input: unknown): unknown[] {
 }
 
 /** Parses every configuration, listing the problems of all of them. */
-export function parseConfigurations(input: unknown): UfmTrainConfig[] {
+export function parseConfigurations(input: unknown): RunConfig[] {
   const raw = configurationsOf(input);
   if (raw.length === 0)
     throw new InvalidArgumentError('no configurations to train');
   const problems: string[] = [];
   const parsed = raw.map((config, index) => {
     try {
-      return parseUfmConfig(
+      return parseConfig(
         config,
         raw.length === 1 ? 'config' : `configs[${index}]`,
       );
@@ -286,5 +395,5 @@ export function parseConfigurations(input: unknown): UfmTrainConfig[] {
     }
   });
   if (problems.length > 0) throw new InvalidArgumentError(problems.join('\n'));
-  return parsed as UfmTrainConfig[];
+  return parsed as RunConfig[];
 }

@@ -190,7 +190,14 @@ export async function trainUfmBatch(
   const logged = new Set(logSpacedSteps(steps));
   const trajectories: TrajectoryPoint[][] = configs.map(() => []);
   const record = async (step: number, totals: Tensor<'f32'>) => {
-    const points = trajectoryPoints(step, await rt.download(totals), Ns);
+    const points = await trajectoryPoints(
+      rt,
+      step,
+      totals,
+      W.params,
+      configs,
+      Ns,
+    );
     points.forEach((point, b) => trajectories[b]!.push(point));
   };
 

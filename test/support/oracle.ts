@@ -76,12 +76,24 @@ export interface TrainedState {
   labels: ArrayLike<number>;
 }
 
+/** What a trainer reported at its last step (src/train/batch.ts). */
+export interface ReportedNorms {
+  margin: number;
+  featureNorm: number;
+  classifierNorm: number;
+}
+
 /**
  * Asserts the closed-form optimum to 1e-3 relative: ‖w_k‖, ‖h‖ (centred for
  * MSE), the margin, NC1 < 1e-6, equiangular rows and, for nonnegative
- * features, orthogonal class means.
+ * features, orthogonal class means; and, when given, that the trajectory's
+ * last norms and mean margin (computed on the GPU) say the same.
  */
-export function expectOptimum(state: TrainedState, c: OracleCase): void {
+export function expectOptimum(
+  state: TrainedState,
+  c: OracleCase,
+  reported?: ReportedNorms,
+): void {
   const { K, d } = c;
   const N = state.labels.length;
   const optimum = optimumOf(c);
@@ -131,6 +143,18 @@ export function expectOptimum(state: TrainedState, c: OracleCase): void {
         }
         expect(Math.abs(dot / Math.sqrt(na * nb))).toBeLessThan(1e-3);
       }
+    }
+  }
+  if (reported) {
+    // All rows have one norm, so their root mean square is it too.
+    expect(
+      relative(reported.classifierNorm, optimum.classifierNorm),
+    ).toBeLessThan(1e-3);
+    if (c.loss.kind !== 'mse') {
+      expect(relative(reported.featureNorm, optimum.featureNorm)).toBeLessThan(
+        1e-3,
+      );
+      expect(relative(reported.margin, optimum.margin)).toBeLessThan(1e-3);
     }
   }
   if (c.loss.kind !== 'mse') {
