@@ -6,6 +6,7 @@
 import { beforeAll, expect, test } from 'vitest';
 
 import {
+  initialMdParams,
   mdEvaluate,
   mdTestAccuracyMonteCarlo,
   trainMdReference,
@@ -85,6 +86,72 @@ function paramsOf(r: Trained): MdParams {
 }
 
 describeGpu('md model on the GPU', (gpu) => {
+  // One gradient evaluation against mdEvaluate in float64 at the same
+  // (float32) parameters. Each GPU entry is a float32 sum over at most
+  // T = P + 2d + Q terms (points, a class's clean points, its groups), each
+  // term carrying the logits' dot products (≤ d + 1 roundings) and a few
+  // ulps of exp/log; so |error| ≤ 8·(T + d + K)·u·A, A the sum of the terms'
+  // magnitudes. We bound A by T·max|term| ≤ T·max|g| of the block plus the
+  // largest weight-decay term, which gives the bound below; a wrong term
+  // (a missing coupling path, a wrong weight) is off by far more.
+  test('its gradient matches the float64 gradient', async () => {
+    const configs = [
+      md({}),
+      md({ loss: { kind: 'ls', alpha: 0.2 }, coupling: 1.3, seed: 2 }),
+      md({ loss: { kind: 'mse' }, seed: 3 }),
+      md({ K: 2, d: 3, counts: binary(10, 3), coupling: 2, seed: 4 }),
+      md({
+        K: 4,
+        d: 3,
+        counts: [
+          [6, 1, 0, 2],
+          [0, 0, 3, 1],
+          [2, 0, 5, 0],
+          [0, 4, 0, 7],
+        ],
+        seed: 5,
+      }),
+    ];
+    const params = configs.map((c, b) => {
+      const p = initialMdParams(mdProblemOf(c), 40 + b, 0.8);
+      // The GPU holds float32: evaluate the reference at the same values.
+      const f32 = (x: Float64Array) => Float64Array.from(Float32Array.from(x));
+      return {
+        W: f32(p.W),
+        // A bias off zero, so that its path is exercised too.
+        b: Float64Array.from({ length: c.K }, (_, k) => 0.25 * (k - 1)),
+        centres: f32(p.centres),
+        groups: f32(p.groups),
+      };
+    });
+    const results = await gpu.run('mdGradients', {
+      configs,
+      params: params.map((p) => ({
+        W: Array.from(p.W),
+        b: Array.from(p.b),
+        centres: Array.from(p.centres),
+        groups: Array.from(p.groups),
+      })),
+    });
+    const u = 2 ** -24;
+    configs.forEach((c, b) => {
+      const ref = mdEvaluate(mdProblemOf(c), params[b]!).gradients;
+      const got = paramsOf(results[b]!);
+      const Q = ref.groups.length / c.d;
+      const T = 2 * c.d * c.K + Q + 2 * c.d;
+      for (const key of KEYS) {
+        const scale = Math.max(0, ...Array.from(ref[key], Math.abs));
+        const bound = 8 * (T + c.d + c.K) * u * T * (scale + 1e-3);
+        ref[key].forEach((r, i) => {
+          expect(
+            Math.abs(got[key][i]! - r),
+            `configuration ${b}, ${key}[${i}]: gpu ${got[key][i]}, float64 ${r}`,
+          ).toBeLessThanOrEqual(bound);
+        });
+      }
+    });
+  });
+
   test('follows the float64 trainer, step for step', async () => {
     const configs = [
       md({}),

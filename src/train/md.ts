@@ -10,7 +10,7 @@
 import type { Runtime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import { classSums } from '../kernels/classSums';
-import { lossForward, lossTotals } from '../kernels/losses';
+import { lossForward, lossTotals, type LossConfig } from '../kernels/losses';
 import { matmul } from '../kernels/matmul';
 import {
   createMdLayout,
@@ -18,11 +18,13 @@ import {
   mdPointCount,
   mdPoints,
   type MdKernelConfig,
+  type MdLayout,
 } from '../kernels/md';
 import {
   checkFinite,
   optimizerStep,
   type BlockOptimizer,
+  type BlockState,
   type OptimizerSpec,
   type ScheduleSpec,
 } from '../kernels/optimizer';
@@ -100,6 +102,8 @@ export interface MdResult {
   trajectory: TrajectoryPoint[];
   divergedAtStep: number | null;
   measures: MdMeasures;
+  /** The objective F at the final parameters, in float64. */
+  objective: number;
   /** Class-balanced probability that a test example is classified right. */
   testAccuracy: number;
   testAccuracyMethod: 'exact' | 'monte-carlo';
@@ -201,25 +205,27 @@ function kernelConfig(c: MdTrainConfig): MdKernelConfig {
   };
 }
 
-/**
- * Trains every configuration for the same number of steps in one stream of
- * batched dispatches, from the same seeded start as the float64 reference
- * trainer (src/reference/md.ts).
- */
-export async function trainMdBatch(
+/** A batch on the GPU: layout, constant point labels and weights, blocks. */
+interface MdBatch {
+  layout: MdLayout;
+  lossConfigs: LossConfig[];
+  kernelConfigs: MdKernelConfig[];
+  W: BlockState;
+  bias: BlockState;
+  /** F = [C | G]: column k the centre c_k, column KMAX + q the group g_q. */
+  F: BlockState;
+  labels: Tensor<'u32'>;
+  weights: Tensor<'f32'>;
+  zeroLabels: Tensor<'u32'>;
+}
+
+function createMdBatch(
   rt: Runtime,
   configs: readonly MdTrainConfig[],
-  onProgress?: (step: number, steps: number) => void,
-): Promise<MdResult[]> {
+  starts: readonly MdParams[],
+): MdBatch {
   const B = configs.length;
-  const steps = batchSteps('trainMdBatch', configs);
-  const problems = configs.map(mdProblemOf);
   const kernelConfigs = configs.map(kernelConfig);
-  const starts = configs.map((c, b) =>
-    initialMdParams(problems[b]!, c.seed, c.initScale, c.positive),
-  );
-  const Ns = configs.map(totalCount);
-
   const layout = createMdLayout(rt, kernelConfigs);
   const { KMAX, DMAX, QMAX, PMAX } = layout;
   const CMAX = KMAX + QMAX;
@@ -243,13 +249,6 @@ export async function trainMdBatch(
     });
   });
 
-  const lossConfigs = configs.map((c, b) => ({
-    K: c.K,
-    d: c.d,
-    N: mdPointCount(kernelConfigs[b]!),
-    loss: c.loss,
-    gradScale: 1 / Ns[b]!,
-  }));
   const W0 = padded(B, KMAX, DMAX, (b, k, i) =>
     k < configs[b]!.K && i < configs[b]!.d
       ? starts[b]!.W[k * configs[b]!.d + i]
@@ -258,7 +257,6 @@ export async function trainMdBatch(
   const b0 = padded(B, KMAX, 1, (b, k) =>
     k < configs[b]!.K ? starts[b]!.b[k] : undefined,
   );
-  // F = [C | G]: column k the centre c_k, column KMAX + q the group g_q.
   const F0 = padded(B, DMAX, CMAX, (b, i, j) => {
     const { K, d } = configs[b]!;
     const Q = kernelConfigs[b]!.groups.length;
@@ -267,89 +265,224 @@ export async function trainMdBatch(
     if (j >= KMAX && j - KMAX < Q) return starts[b]!.groups[(j - KMAX) * d + i];
     return undefined;
   });
-
   const blocks = configs.map(blockOptimizers);
-  const W = createBlock(
+  return {
+    layout,
+    kernelConfigs,
+    lossConfigs: configs.map((c, b) => ({
+      K: c.K,
+      d: c.d,
+      N: mdPointCount(kernelConfigs[b]!),
+      loss: c.loss,
+      gradScale: 1 / totalCount(c),
+    })),
+    W: createBlock(
+      rt,
+      W0,
+      [B, KMAX, DMAX],
+      blocks.map((x) => x.W),
+    ),
+    bias: createBlock(
+      rt,
+      b0,
+      [B, KMAX, 1],
+      blocks.map((x) => x.b),
+    ),
+    F: createBlock(
+      rt,
+      F0,
+      [B, DMAX, CMAX],
+      blocks.map((x) => x.F),
+    ),
+    labels: rt.upload(labelData, [B, 1, PMAX], 'u32'),
+    weights: rt.upload(weightData, [B, 1, PMAX], 'f32'),
+    zeroLabels: rt.zeros([1, 1, PMAX], 'u32'),
+  };
+}
+
+function releaseMdBatch(batch: MdBatch): void {
+  [batch.W, batch.bias, batch.F].forEach(releaseBlock);
+  batch.layout.configs.release();
+  batch.layout.table.release();
+  for (const t of [batch.labels, batch.weights, batch.zeroLabels]) t.release();
+}
+
+/** Records the feature points, the loss and its totals [B, LOSS_STATS, 1]. */
+async function mdForward(rt: Runtime, batch: MdBatch) {
+  const points = await mdPoints(rt, batch.layout, batch.F.params);
+  const { dZ, stats } = await lossForward(
     rt,
-    W0,
-    [B, KMAX, DMAX],
-    blocks.map((x) => x.W),
+    {
+      W: batch.W.params,
+      H: points,
+      bias: batch.bias.params,
+      labels: batch.labels,
+      weights: batch.weights,
+    },
+    batch.lossConfigs,
   );
-  const bias = createBlock(
+  const totals = await lossTotals(rt, stats, batch.zeroLabels);
+  stats.release();
+  return { points, dZ, totals };
+}
+
+/**
+ * Records ∂F/∂W, ∂F/∂b and the weight-scaled ∂F/∂[C | G] (mdBackward) from
+ * a forward pass; releases its points and dZ.
+ */
+async function mdGradientTensors(
+  rt: Runtime,
+  batch: MdBatch,
+  points: Tensor<'f32'>,
+  dZ: Tensor<'f32'>,
+) {
+  const gW = await matmul(rt, dZ, points, { transB: true });
+  const gPoints = await matmul(rt, batch.W.params, dZ, { transA: true });
+  const gb = await classSums(rt, dZ, batch.zeroLabels, 1);
+  gb.counts.release();
+  dZ.release();
+  const gF = await mdBackward(
     rt,
-    b0,
-    [B, KMAX, 1],
-    blocks.map((x) => x.b),
+    batch.layout,
+    batch.F.params,
+    points,
+    gPoints,
+    batch.weights,
   );
-  const F = createBlock(
-    rt,
-    F0,
-    [B, DMAX, CMAX],
-    blocks.map((x) => x.F),
+  gPoints.release();
+  points.release();
+  return { gW, gb: gb.sums, gF };
+}
+
+/** Unpads [B, KMAX, DMAX] W, [B, KMAX, 1] b and F into per-config params. */
+function unpack(
+  batch: MdBatch,
+  configs: readonly MdTrainConfig[],
+  Wf: Float32Array,
+  bf: Float32Array,
+  Ff: Float32Array,
+): Array<{
+  W: Float32Array;
+  b: Float32Array;
+  centres: Float32Array;
+  groups: Float32Array;
+}> {
+  const { KMAX, DMAX, QMAX } = batch.layout;
+  const CMAX = KMAX + QMAX;
+  return configs.map((c, b) => {
+    const { K, d } = c;
+    const Q = batch.kernelConfigs[b]!.groups.length;
+    const W = new Float32Array(K * d);
+    const centres = new Float32Array(K * d);
+    const groups = new Float32Array(Q * d);
+    for (let i = 0; i < d; i++) {
+      const row = (b * DMAX + i) * CMAX;
+      for (let k = 0; k < K; k++) {
+        W[k * d + i] = Wf[(b * KMAX + k) * DMAX + i]!;
+        centres[k * d + i] = Ff[row + k]!;
+      }
+      for (let q = 0; q < Q; q++) groups[q * d + i] = Ff[row + KMAX + q]!;
+    }
+    return { W, b: bf.slice(b * KMAX, b * KMAX + K), centres, groups };
+  });
+}
+
+/**
+ * The gradient of F at the given parameters, one configuration each, as
+ * the trainer's step computes it: ∂F/∂W and ∂F/∂b (with the weight decay
+ * the optimizer adds), ∂F/∂centres and ∂F/∂groups (mdBackward's per-weight
+ * columns multiplied back by their weights). For tests and tools that check
+ * the model's gradient.
+ */
+export async function mdGradients(
+  rt: Runtime,
+  configs: readonly MdTrainConfig[],
+  params: readonly MdParams[],
+): Promise<
+  Array<{
+    W: Float32Array;
+    b: Float32Array;
+    centres: Float32Array;
+    groups: Float32Array;
+  }>
+> {
+  const batch = createMdBatch(rt, configs, params);
+  try {
+    const { points, dZ, totals } = await mdForward(rt, batch);
+    totals.release();
+    const { gW, gb, gF } = await mdGradientTensors(rt, batch, points, dZ);
+    const [Wg, bg, Fg] = await Promise.all(
+      [gW, gb, gF].map((t) => rt.download(t)),
+    );
+    for (const t of [gW, gb, gF]) t.release();
+    return unpack(batch, configs, Wg!, bg!, Fg!).map((g, b) => {
+      const c = configs[b]!;
+      // The optimizer adds the classifier's and the bias's weight decay.
+      g.W.forEach((v, i) => (g.W[i] = v + c.lambdaW * params[b]!.W[i]!));
+      g.b.forEach((v, k) => (g.b[k] = v + c.lambdaB * params[b]!.b[k]!));
+      batch.kernelConfigs[b]!.groups.forEach((group, q) => {
+        for (let i = 0; i < c.d; i++) g.groups[q * c.d + i]! *= group.count;
+      });
+      for (let k = 0; k < c.K; k++) {
+        const clean = Math.max(c.counts[k]![k]!, 1);
+        for (let i = 0; i < c.d; i++) g.centres[k * c.d + i]! *= clean;
+      }
+      return g;
+    });
+  } finally {
+    releaseMdBatch(batch);
+  }
+}
+
+/**
+ * Trains every configuration for the same number of steps in one stream of
+ * batched dispatches, from the same seeded start as the float64 reference
+ * trainer (src/reference/md.ts).
+ */
+export async function trainMdBatch(
+  rt: Runtime,
+  configs: readonly MdTrainConfig[],
+  onProgress?: (step: number, steps: number) => void,
+): Promise<MdResult[]> {
+  const B = configs.length;
+  const steps = batchSteps('trainMdBatch', configs);
+  const problems = configs.map(mdProblemOf);
+  const starts = configs.map((c, b) =>
+    initialMdParams(problems[b]!, c.seed, c.initScale, c.positive),
   );
-  const labels = rt.upload(labelData, [B, 1, PMAX], 'u32');
-  const weights = rt.upload(weightData, [B, 1, PMAX], 'f32');
-  const zeroLabels = rt.zeros([1, 1, PMAX], 'u32');
+  const Ns = configs.map(totalCount);
+  const batch = createMdBatch(rt, configs, starts);
+  const { W, bias, F } = batch;
   const status = rt.zeros([B, 1, 1], 'u32');
 
   const logged = new Set(logSpacedSteps(steps));
   const trajectories: TrajectoryPoint[][] = configs.map(() => []);
-  const record = async (step: number, totals: Tensor<'f32'>) => {
-    const points = await trajectoryPoints(
-      rt,
-      step,
-      totals,
-      W.params,
-      configs,
-      Ns,
-    );
-    points.forEach((point, b) => trajectories[b]!.push(point));
-  };
-
   try {
     for (let step = 0; step <= steps; step++) {
-      const points = await mdPoints(rt, layout, F.params);
-      const { dZ, stats } = await lossForward(
-        rt,
-        { W: W.params, H: points, bias: bias.params, labels, weights },
-        lossConfigs,
-      );
-      const totals = await lossTotals(rt, stats, zeroLabels);
-      stats.release();
+      const { points, dZ, totals } = await mdForward(rt, batch);
       if (logged.has(step)) {
-        await record(step, totals);
+        const recorded = await trajectoryPoints(
+          rt,
+          step,
+          totals,
+          W.params,
+          configs,
+          Ns,
+        );
+        recorded.forEach((point, b) => trajectories[b]!.push(point));
         onProgress?.(step, steps);
       }
       if (step === steps) {
-        totals.release();
-        dZ.release();
-        points.release();
+        for (const t of [totals, dZ, points]) t.release();
         break;
       }
       await checkFinite(rt, totals, status, step);
       totals.release();
-
-      const gW = await matmul(rt, dZ, points, { transB: true });
-      const gPoints = await matmul(rt, W.params, dZ, { transA: true });
-      const gb = await classSums(rt, dZ, zeroLabels, 1);
-      gb.counts.release();
-      dZ.release();
-      const gF = await mdBackward(
-        rt,
-        layout,
-        F.params,
-        points,
-        gPoints,
-        weights,
-      );
-      gPoints.release();
-      points.release();
+      const { gW, gb, gF } = await mdGradientTensors(rt, batch, points, dZ);
       await optimizerStep(rt, W, gW, status, step);
       await optimizerStep(rt, F, gF, status, step);
-      await optimizerStep(rt, bias, gb.sums, status, step);
-      gW.release();
-      gF.release();
-      gb.sums.release();
+      await optimizerStep(rt, bias, gb, status, step);
+      for (const t of [gW, gF, gb]) t.release();
     }
 
     const [Wf, bf, Ff, statusF] = await Promise.all([
@@ -358,38 +491,23 @@ export async function trainMdBatch(
       rt.download(F.params),
       rt.download(status),
     ]);
-    return configs.map((c, b) => {
-      const { K, d } = c;
-      const Q = kernelConfigs[b]!.groups.length;
-      const Wb = new Float32Array(K * d);
-      const centres = new Float32Array(K * d);
-      const groups = new Float32Array(Q * d);
-      for (let i = 0; i < d; i++) {
-        const row = (b * DMAX + i) * CMAX;
-        for (let k = 0; k < K; k++) {
-          Wb[k * d + i] = Wf[(b * KMAX + k) * DMAX + i]!;
-          centres[k * d + i] = Ff[row + k]!;
-        }
-        for (let q = 0; q < Q; q++) groups[q * d + i] = Ff[row + KMAX + q]!;
-      }
-      const bb = bf.slice(b * KMAX, b * KMAX + K);
+    return unpack(batch, configs, Wf, bf, Ff).map((final, b) => {
+      const c = configs[b]!;
       const params: MdParams = {
-        W: Float64Array.from(Wb),
-        b: Float64Array.from(bb),
-        centres: Float64Array.from(centres),
-        groups: Float64Array.from(groups),
+        W: Float64Array.from(final.W),
+        b: Float64Array.from(final.b),
+        centres: Float64Array.from(final.centres),
+        groups: Float64Array.from(final.groups),
       };
       const problem = problems[b]!;
-      const { radii } = mdEvaluate(problem, params);
-      const exact = K === 2;
+      const { radii, objective } = mdEvaluate(problem, params);
+      const exact = c.K === 2;
       return {
-        W: Wb,
-        b: bb,
-        centres,
-        groups,
+        ...final,
         trajectory: trajectories[b]!,
         divergedAtStep: statusF[b]! === 0 ? null : statusF[b]! - 1,
         measures: mdMeasures(problem, params),
+        objective,
         testAccuracy: exact
           ? mdTestAccuracyExact(problem, params, radii)
           : mdTestAccuracyMonteCarlo(
@@ -403,9 +521,7 @@ export async function trainMdBatch(
       };
     });
   } finally {
-    [W, bias, F].forEach(releaseBlock);
-    layout.configs.release();
-    layout.table.release();
-    for (const t of [labels, weights, zeroLabels, status]) t.release();
+    releaseMdBatch(batch);
+    status.release();
   }
 }

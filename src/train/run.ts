@@ -31,6 +31,8 @@ export interface MdRunReport extends CommonReport {
   noise: NoiseSpec | null;
   flipRate: number;
   measures: MdMeasures;
+  /** F at the final parameters (float64): compare seeds by it. */
+  objective: number;
   testAccuracy: number;
   testAccuracyMethod: 'exact' | 'monte-carlo';
   /** Final parameters, row-major: W (K×d), b (K), centres (K×d), one group
@@ -86,6 +88,7 @@ async function trainGroup(
     trajectory: r.trajectory,
     divergedAtStep: r.divergedAtStep,
     measures: r.measures,
+    objective: r.objective,
     testAccuracy: r.testAccuracy,
     testAccuracyMethod: r.testAccuracyMethod,
     state: {

@@ -16,7 +16,11 @@ import { matmul, planMatmul } from '../../src/kernels/matmul';
 import { toBase64 } from '../../src/util/base64';
 import { randomFloats } from '../../src/util/random';
 import { lossForward, lossTotals } from '../../src/kernels/losses';
-import { trainMdBatch, type MdTrainConfig } from '../../src/train/md';
+import {
+  mdGradients,
+  trainMdBatch,
+  type MdTrainConfig,
+} from '../../src/train/md';
 import { trainUfmBatch, type UfmTrainConfig } from '../../src/train/ufm';
 import {
   classSumsInputs,
@@ -336,6 +340,27 @@ export const cases = {
         measures: r.measures,
         testAccuracy: r.testAccuracy,
         testAccuracyMethod: r.testAccuracyMethod,
+      }));
+    });
+  },
+
+  async mdGradients(args: {
+    configs: MdTrainConfig[];
+    params: Array<Record<'W' | 'b' | 'centres' | 'groups', number[]>>;
+  }) {
+    return withRuntime(async (rt) => {
+      const params = args.params.map((p) => ({
+        W: Float64Array.from(p.W),
+        b: Float64Array.from(p.b),
+        centres: Float64Array.from(p.centres),
+        groups: Float64Array.from(p.groups),
+      }));
+      const grads = await mdGradients(rt, args.configs, params);
+      return grads.map((g) => ({
+        W: toBase64(g.W),
+        b: toBase64(g.b),
+        centres: toBase64(g.centres),
+        groups: toBase64(g.groups),
       }));
     });
   },
