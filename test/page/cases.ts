@@ -22,13 +22,16 @@ import {
   type MdTrainConfig,
 } from '../../src/train/md';
 import { trainUfmBatch, type UfmTrainConfig } from '../../src/train/ufm';
+import { collapseMetrics } from '../../src/metrics/collapse';
 import {
   classSumsInputs,
   lossBatchInputs,
   matmulInputs,
+  metricsInputs,
   type ClassSumsCase,
   type LossCase,
   type MatmulCase,
+  type MetricsCase,
 } from './inputs';
 
 interface ErrorInfo {
@@ -362,6 +365,66 @@ export const cases = {
         centres: toBase64(g.centres),
         groups: toBase64(g.groups),
       }));
+    });
+  },
+
+  /**
+   * Collapse metrics of a batch of feature sets (padded to the largest d
+   * and N; padding columns carry label K), `runs` times.
+   */
+  async collapseMetrics(args: {
+    cases: MetricsCase[];
+    fullCovariance?: boolean;
+    runs?: number;
+  }) {
+    return withRuntime(async (rt) => {
+      const sets = args.cases.map(metricsInputs);
+      const B = sets.length;
+      const K = Math.max(...sets.map((s) => s.K));
+      const d = Math.max(...sets.map((s) => s.d));
+      const N = Math.max(...sets.map((s) => s.N));
+      const H = new Float32Array(B * d * N);
+      const labels = new Uint32Array(B * N).fill(K);
+      const truth = new Uint32Array(B * N).fill(K);
+      const W = new Float32Array(B * K * d);
+      // Padding classes are never predicted: the lowest float32 bias.
+      const bias = new Float32Array(B * K).fill(-3.4028234663852886e38);
+      sets.forEach((s, b) => {
+        for (let i = 0; i < s.d; i++)
+          H.set(s.H.subarray(i * s.N, (i + 1) * s.N), (b * d + i) * N);
+        labels.set(s.labels, b * N);
+        truth.set(s.trueLabels ?? s.labels, b * N);
+        for (let k = 0; k < s.K; k++) {
+          if (s.W) W.set(s.W.subarray(k * s.d, (k + 1) * s.d), (b * K + k) * d);
+          if (s.b) bias[b * K + k] = s.b[k]!;
+        }
+      });
+      const withTruth = sets.some((s) => s.trueLabels);
+      const withW = sets.some((s) => s.W);
+      const tensors = {
+        H: rt.upload(H, [B, d, N], 'f32'),
+        labels: rt.upload(labels, [B, 1, N], 'u32'),
+        trueLabels: withTruth ? rt.upload(truth, [B, 1, N], 'u32') : undefined,
+        W: withW ? rt.upload(W, [B, K, d], 'f32') : undefined,
+        bias: withW ? rt.upload(bias, [B, K, 1], 'f32') : undefined,
+      };
+      const results = [];
+      for (let r = 0; r < (args.runs ?? 1); r++) {
+        results.push(
+          await collapseMetrics(rt, {
+            ...tensors,
+            K,
+            fullCovariance: args.fullCovariance,
+          }),
+        );
+      }
+      for (const t of Object.values(tensors)) t?.release();
+      // JSON cannot carry NaN: mark them.
+      return JSON.parse(
+        JSON.stringify(results, (_, v: unknown) =>
+          typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
+        ),
+      ) as unknown;
     });
   },
 

@@ -119,3 +119,101 @@ export function lossBatchInputs(c: LossCase) {
   });
   return { W, H, bias, labels, weights };
 }
+
+/**
+ * A feature set for the collapse metrics: K classes in d dimensions,
+ * `perClass` examples each (a class may have 0 or 1), generated from a seed.
+ * - clustered: class means ~ N(0, 4I), examples mean + N(0, spread²I);
+ * - collapsed: every example of class k exactly at a simplex-ETF vertex
+ *   (times 3), the classifier its transpose;
+ * - coincident: like clustered, but class 1 repeats class 0's examples
+ *   (give both the same count), so their means coincide.
+ * With `flip` > 0, that fraction of labels moves to the next class (true
+ * labels kept). With `classifier`, W (K×d) and b (K) come too.
+ */
+export interface MetricsCase {
+  K: number;
+  d: number;
+  perClass: number[];
+  kind: 'clustered' | 'collapsed' | 'coincident';
+  seed: number;
+  spread?: number;
+  flip?: number;
+  classifier?: boolean;
+}
+
+export interface MetricsSet {
+  K: number;
+  d: number;
+  N: number;
+  H: Float32Array;
+  labels: Uint32Array;
+  trueLabels: Uint32Array | null;
+  W: Float32Array | null;
+  b: Float32Array | null;
+}
+
+export function metricsInputs(c: MetricsCase): MetricsSet {
+  const { K, d } = c;
+  const rng = new Random(c.seed);
+  const truth = c.perClass.flatMap((n, k) => Array<number>(n).fill(k));
+  const N = truth.length;
+  const centres = new Float64Array(d * K);
+  if (c.kind === 'collapsed') {
+    // Vertex k of the simplex ETF in the first K coordinates (needs d ≥ K).
+    for (let k = 0; k < K; k++) {
+      for (let i = 0; i < K; i++)
+        centres[i * K + k] = 3 * ((i === k ? 1 : 0) - 1 / K);
+    }
+  } else {
+    for (let i = 0; i < d * K; i++) centres[i] = 2 * rng.normal();
+    if (c.kind === 'coincident') {
+      for (let i = 0; i < d; i++) centres[i * K + 1] = centres[i * K]!;
+    }
+  }
+  const spread = c.kind === 'collapsed' ? 0 : (c.spread ?? 0.5);
+  const H = new Float32Array(d * N);
+  truth.forEach((k, n) => {
+    for (let i = 0; i < d; i++)
+      H[i * N + n] = centres[i * K + k]! + spread * rng.normal();
+  });
+  if (c.kind === 'coincident') {
+    // Class 1 repeats class 0's examples: their means are equal.
+    const first = truth.indexOf(0);
+    const second = truth.indexOf(1);
+    for (let j = 0; j < c.perClass[1]!; j++) {
+      for (let i = 0; i < d; i++)
+        H[i * N + second + j] = H[i * N + first + (j % c.perClass[0]!)]!;
+    }
+  }
+  const flip = c.flip ?? 0;
+  const labels = Uint32Array.from(truth, (k) =>
+    rng.uniform() < flip ? (k + 1) % K : k,
+  );
+  let W: Float32Array | null = null;
+  let b: Float32Array | null = null;
+  if (c.classifier) {
+    W = new Float32Array(K * d);
+    for (let k = 0; k < K; k++) {
+      for (let i = 0; i < d; i++) {
+        W[k * d + i] =
+          c.kind === 'collapsed'
+            ? centres[i * K + k]!
+            : centres[i * K + k]! + 0.3 * rng.normal();
+      }
+    }
+    b = Float32Array.from({ length: K }, () =>
+      c.kind === 'collapsed' ? 0 : 0.1 * rng.normal(),
+    );
+  }
+  return {
+    K,
+    d,
+    N,
+    H,
+    labels,
+    trueLabels: flip > 0 ? Uint32Array.from(truth) : null,
+    W,
+    b,
+  };
+}
