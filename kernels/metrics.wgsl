@@ -8,8 +8,9 @@
 // C holds one centre per class (class means, or clean class means).
 //
 // `classify_main`: for every column, the classifier's prediction
-// argmax_k (w_k·h + b_k) and the nearest class centre argmin_k ‖h − μ_k‖²
-// over the classes marked present (first index on ties), and writes
+// argmax_k (w_k·h + b_k) over the model's classes (bit 2 of `classes`) and
+// the nearest class centre argmin_k ‖h − μ_k‖² over the classes with
+// examples (bit 1), first index on ties, and writes
 //   flags[0][n] = [prediction ≠ nearest centre]   (NC4)
 //   flags[1][n] = [prediction = label]            (accuracy, observed labels)
 //   flags[2][n] = [prediction = true label]       (accuracy, true labels)
@@ -32,7 +33,7 @@ struct Dims {
 @group(0) @binding(6) var<storage, read> W: array<f32>;          // [B][K][d]
 @group(0) @binding(7) var<storage, read> bias: array<f32>;       // [B][K]
 @group(0) @binding(8) var<storage, read> trueLabels: array<u32>; // [B][N]
-@group(0) @binding(9) var<storage, read> present: array<u32>;    // [B][K]: 1 if class k has examples
+@group(0) @binding(9) var<storage, read> classes: array<u32>;    // [B][K]: bit 1 has examples, bit 2 in the model
 @group(0) @binding(10) var<storage, read_write> flags: array<f32>; // [B][3][N]
 
 @compute @workgroup_size(${WG}, 1, 1)
@@ -78,11 +79,12 @@ fn classify_main(@builtin(global_invocation_id) id: vec3<u32>) {
       let x = h - centres[(b * dims.d + i) * dims.K + k];
       sq = fma(x, x, sq);
     }
-    if (score > bestScore) {
+    let flags = classes[b * dims.K + k];
+    if ((flags & 2u) != 0u && score > bestScore) {
       bestScore = score;
       best = k;
     }
-    if (present[b * dims.K + k] != 0u && sq < nearestSq) {
+    if ((flags & 1u) != 0u && sq < nearestSq) {
       nearestSq = sq;
       nearest = k;
     }

@@ -3,7 +3,11 @@
 
 import { describe, expect, test } from 'vitest';
 
-import { parseConfig, parseUfmConfig } from '../src/train/config';
+import {
+  parseConfig,
+  parseConfigurations,
+  parseUfmConfig,
+} from '../src/train/config';
 
 const VALID = {
   model: 'ufm',
@@ -55,11 +59,11 @@ describe('parseUfmConfig', () => {
       { loss: { kind: 'ls', alpha: -0.1 } },
       'config.loss.alpha = -0.1 is invalid; expected α in [0, 1)',
     ],
-    [{ K: 1 }, 'config.K = 1 is invalid; expected an integer ≥ 2'],
-    [{ d: 0 }, 'config.d = 0 is invalid; expected an integer ≥ 1'],
+    [{ K: 1 }, 'config.K = 1 is invalid; expected an integer from 2 to 1024'],
+    [{ d: 0 }, 'config.d = 0 is invalid; expected an integer from 1 to 65536'],
     [
       { n: [4, 0, 4] },
-      'config.n[1] = 0 is invalid; class 1 would be empty or fractional; expected an integer ≥ 1',
+      'config.n[1] = 0 is invalid; expected an integer from 1 to 16777216 (no class empty or fractional)',
     ],
     [
       { n: [4, 4] },
@@ -98,8 +102,9 @@ describe('parseUfmConfig', () => {
   test('refuses a feature step that weight decay alone would blow up', () => {
     // N = 12, lr = 0.5: lr_H = N·lr = 6, and 6 · 0.5 = 3 ≥ 2.
     expect(problems({ ...VALID, lambdaH: 0.5 })).toContain(
-      'config.lambdaH = 0.5 is invalid; with lr_H = 6 (N·lr), lr_H·λ_H = 3 ≥ 2: ' +
-        'gd on the features would diverge; lower lr, lrH or lambdaH',
+      'config.lambdaH = 0.5 is invalid; with lr_H = 6 (N·lr), the product ' +
+        'with lambdaH is 3 ≥ 2: gd on the features would diverge; lower the ' +
+        'step size or lambdaH',
     );
     // Momentum allows up to 2(1 + β); Adam is not limited this way.
     expect(
@@ -112,6 +117,33 @@ describe('parseUfmConfig', () => {
     expect(
       problems({ ...VALID, lambdaH: 0.5, optimizer: { kind: 'adam' } }),
     ).toBe('');
+  });
+
+  test('refuses a classifier or bias step that weight decay would blow up', () => {
+    expect(problems({ ...VALID, lambdaW: 5 })).toContain(
+      'config.lambdaW = 5 is invalid; with lr = 0.5, the product with ' +
+        'lambdaW is 2.5 ≥ 2: gd on the classifier would diverge',
+    );
+    expect(problems({ ...VALID, lambdaB: 4 })).toContain(
+      'config.lambdaB = 4 is invalid; with lr = 0.5, the product with ' +
+        'lambdaB is 2 ≥ 2: gd on the bias would diverge',
+    );
+  });
+
+  test('refuses sizes the engine cannot hold, before any work', () => {
+    expect(problems({ ...VALID, K: 100_000 })).toContain(
+      'config.K = 100000 is invalid; expected an integer from 2 to 1024',
+    );
+    expect(problems({ ...VALID, n: 2 ** 53 })).toContain(
+      'config.n = 9007199254740992 is invalid; expected an integer from 1 to 16777216',
+    );
+    expect(problems({ ...VALID, n: 10_000_000 })).toContain(
+      'config.n = 10000000 is invalid; 30000000 examples in all; expected at most 16777216',
+    );
+    expect(problems({ ...VALID, d: 60_000, n: 10_000 })).toContain(
+      'config.d = 60000 is invalid; the features would take 60000×30000 = ' +
+        '1800000000 floats; expected at most 268435456 (1 GiB): lower d or n',
+    );
   });
 
   test('names a value of the wrong type', () => {
@@ -208,11 +240,20 @@ describe('md configurations', () => {
     ],
     [
       { n: [100, 0] },
-      'config.n[1] = 0 is invalid; class 1 would be empty or fractional; expected an integer ≥ 1',
+      'config.n[1] = 0 is invalid; expected an integer from 1 to 16777216 (no class empty or fractional)',
     ],
     [{ graph: 3 }, 'config: unknown field(s) "graph"'],
   ])('rejects %j', (change, message) => {
     expect(mdProblems({ ...MD, ...change })).toContain(message);
+  });
+
+  test('refuses noise that leaves a class without clean examples', () => {
+    expect(
+      mdProblems({ ...MD, noise: { kind: 'pair', eta: 1, seed: 1 } }),
+    ).toContain(
+      'config.noise = {"kind":"pair","eta":1,"seed":1} is invalid here; the ' +
+        'noise drawn leaves class(es) 0, 1 without a clean example',
+    );
   });
 
   test('a ufm configuration does not take md fields', () => {
@@ -222,5 +263,43 @@ describe('md configurations', () => {
     expect(problems(MD)).toContain(
       'config.model = "md" is invalid here; expected "ufm"',
     );
+  });
+});
+
+describe('configuration files', () => {
+  test('name each configuration of a list by its index', () => {
+    let message = '';
+    try {
+      parseConfigurations([{ ...VALID, K: 1 }, VALID, { ...VALID, lr: -1 }]);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    // One header with the total, then every problem with its path.
+    expect(message).toMatch(/^invalid training configuration \(2 problems\):/);
+    expect(message).toContain('configs[0].K = 1 is invalid');
+    expect(message).toContain('configs[2].lr = -1 is invalid');
+    expect(() => parseConfigurations([{ model: 'md' }])).toThrow(
+      'configs[0].K is missing',
+    );
+  });
+
+  test('refuse unknown top-level fields and a file that is not an object', () => {
+    expect(() => parseConfigurations({ configs: [VALID], name: 'x' })).toThrow(
+      'unknown top-level field(s) "name"',
+    );
+    let message = '';
+    try {
+      parseConfigurations(42);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe(
+      'invalid training configuration (1 problem):\n  config = 42 is invalid; expected object',
+    );
+  });
+
+  test('report the resolved feature step size', () => {
+    const [run] = parseConfigurations(VALID);
+    expect(run!.config.lrH).toBe(12 * 0.5);
   });
 });

@@ -60,13 +60,29 @@ describe('nclab train with bad configurations', () => {
     const result = await nclab(['train', file]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(
-      'configs[0].K = 1 is invalid; expected an integer ≥ 2',
+      'configs[0].K = 1 is invalid; expected an integer from 2 to 1024',
     );
     expect(result.stderr).toContain(
       'configs[2].lr = -1 is invalid; expected a number > 0',
     );
     expect(result.stderr).toContain('configs[2].model = "md2" is invalid');
     expect(result.stdout).toBe('');
+  });
+
+  test('exits 2 before training when --out cannot be written', async () => {
+    const file = join(dir, 'one.json');
+    await writeFile(file, JSON.stringify(BASE));
+    const missing = join(dir, 'no-such-dir', 'out.json');
+    let result = await nclab(['train', file, '--out', missing]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `nclab train: cannot write --out ${missing}: the directory ` +
+        `${join(dir, 'no-such-dir')} does not exist`,
+    );
+    result = await nclab(['train', file, '--out', dir]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('it is a directory; give a file name');
+    expect(result.stderr).not.toContain('[nclab] batch');
   });
 
   test('exits 2 on a file that is not JSON', async () => {
@@ -134,6 +150,6 @@ describeGpu('nclab train', () => {
     expect(mdRun.state.groups).toHaveLength(2 * 2); // two groups of d = 2
     expect(mdRun.testAccuracyMethod).toBe('exact');
     expect(mdRun.testAccuracy).toBeGreaterThan(0.5);
-    expect(mdRun.measures.memorization).toBeGreaterThan(0);
+    expect(mdRun.measures!.memorization).toBeGreaterThan(0);
   });
 });

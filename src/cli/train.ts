@@ -2,7 +2,16 @@
 // browser page and writes the report (trajectories and final states) as JSON
 // to --out or stdout. Configurations are checked before the browser starts.
 
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import {
+  access,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 
 import { openSession } from '../host/session';
 import { parseConfigurations } from '../train/config';
@@ -37,9 +46,34 @@ export async function train(
     return 2;
   }
 
+  if (options.out) {
+    const problem = await outputProblem(options.out);
+    if (problem) {
+      console.error(
+        `nclab train: cannot write --out ${options.out}: ${problem}`,
+      );
+      return 2;
+    }
+  }
+
+  // Ctrl-C or a scheduler's SIGTERM: say that nothing was written (the
+  // report is only written, atomically, at the end) and stop; registered
+  // before the browser starts, so it speaks before puppeteer's own handler
+  // closes the browser and exits.
+  const open: { session?: Awaited<ReturnType<typeof openSession>> } = {};
+  const interrupted = (signal: NodeJS.Signals) => {
+    console.error(`[nclab] ${signal}: stopping; no report written`);
+    const code = signal === 'SIGINT' ? 130 : 143;
+    void (open.session?.close() ?? Promise.resolve()).finally(() =>
+      process.exit(code),
+    );
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const session = await openSession({
     log: options.verbose ? undefined : () => {},
   });
+  open.session = session;
   let report: TrainReport;
   try {
     const page = await session.open('index.html');
@@ -56,14 +90,25 @@ export async function train(
     console.error(`nclab train: ${(error as Error).message}`);
     return 1;
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     await session.close();
   }
 
   const text = JSON.stringify(report);
   if (options.out) {
     // Write then rename: a killed run never leaves a half-written report.
-    await writeFile(`${options.out}.partial`, text);
-    await rename(`${options.out}.partial`, options.out);
+    const partial = `${options.out}.partial`;
+    try {
+      await writeFile(partial, text);
+      await rename(partial, options.out);
+    } catch (error) {
+      await rm(partial, { force: true });
+      console.error(
+        `nclab train: cannot write ${options.out}: ${(error as Error).message}`,
+      );
+      return 1;
+    }
     console.error(`[nclab] wrote ${options.out}`);
   } else {
     console.log(text);
@@ -74,4 +119,21 @@ export async function train(
       `in ${(report.wallMs / 1000).toFixed(1)} s; ${diverged} diverged`,
   );
   return 0;
+}
+
+/** Why `out` cannot take the report (checked before any training), or null. */
+async function outputProblem(out: string): Promise<string | null> {
+  const path = resolve(out);
+  const existing = await stat(path).catch(() => null);
+  if (existing?.isDirectory()) return 'it is a directory; give a file name';
+  const dir = dirname(path);
+  const parent = await stat(dir).catch(() => null);
+  if (!parent) return `the directory ${dir} does not exist`;
+  if (!parent.isDirectory()) return `${dir} is not a directory`;
+  try {
+    await access(dir, constants.W_OK);
+  } catch {
+    return `the directory ${dir} is not writable`;
+  }
+  return null;
 }

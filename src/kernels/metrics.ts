@@ -62,9 +62,11 @@ export async function centreColumns(
 }
 
 /**
- * flags [B, 3, N]: prediction ≠ nearest present centre (NC4), prediction =
- * label, prediction = true label. W is [B, K, d], bias [B, K, 1], centres
- * [B, d, K], present [B, 1, K] (u32, 1 for classes with examples).
+ * flags [B, 3, N]: prediction ≠ nearest centre (NC4), prediction = label,
+ * prediction = true label. W is [B, K, d], bias [B, K, 1], centres
+ * [B, d, K]; classes [B, 1, K] (u32) has bit 1 set for classes with
+ * examples (candidates for the nearest centre) and bit 2 for the model's
+ * classes (candidates for the prediction; padding classes have neither).
  */
 export async function classifyColumns(
   rt: Runtime,
@@ -73,13 +75,13 @@ export async function classifyColumns(
     labels: Tensor;
     trueLabels: Tensor;
     centres: Tensor;
-    present: Tensor;
+    classes: Tensor;
     W: Tensor;
     bias: Tensor;
   },
 ): Promise<Tensor<'f32'>> {
   const op = 'classifyColumns';
-  const { H, labels, trueLabels, centres, present, W, bias } = inputs;
+  const { H, labels, trueLabels, centres, classes, W, bias } = inputs;
   for (const [name, t] of [
     ['H', H],
     ['centres', centres],
@@ -90,7 +92,7 @@ export async function classifyColumns(
   for (const [name, t] of [
     ['labels', labels],
     ['trueLabels', trueLabels],
-    ['present', present],
+    ['classes', classes],
   ] as const)
     rt.requireTensor(op, name, t, 'u32');
   const [B, d, N] = H.shape;
@@ -98,7 +100,7 @@ export async function classifyColumns(
   requireShape(op, 'labels', labels, [B, 1, N]);
   requireShape(op, 'trueLabels', trueLabels, [B, 1, N]);
   requireShape(op, 'centres', centres, [B, d, K]);
-  requireShape(op, 'present', present, [B, 1, K]);
+  requireShape(op, 'classes', classes, [B, 1, K]);
   requireShape(op, 'W', W, [B, K, d]);
   requireShape(op, 'bias', bias, [B, K, 1]);
   const flags = rt.empty([B, 3, N], 'f32');
@@ -115,7 +117,7 @@ export async function classifyColumns(
       W,
       bias,
       trueLabels,
-      present,
+      classes,
       flags,
     ],
     workgroups: [Math.ceil(N / WG), B],

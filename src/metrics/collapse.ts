@@ -35,15 +35,16 @@ export interface MetricsInputs {
   K: number;
   /** [B, 1, N] true labels: adds the true grouping and memorization. */
   trueLabels?: Tensor;
-  /**
-   * [B, K, d] and [B, K, 1]: adds NC2's classifier part, NC3, NC4 and
-   * accuracy. In a padded batch, give padding classes the lowest float32
-   * bias (−3.4028235e38) so that they are never predicted.
-   */
+  /** [B, K, d] and [B, K, 1]: adds NC2's classifier part, NC3, NC4, accuracy. */
   W?: Tensor;
   bias?: Tensor;
   /** Form the d×d scatter for the pinv cross-check (default d ≤ 128). */
   fullCovariance?: boolean;
+  /**
+   * The real sizes of each set of a padded batch (default: the tensors'):
+   * classes ≥ K_b are never predicted, and NC2/NC3 apply when K' ≤ d_b + 1.
+   */
+  sizes?: ReadonlyArray<{ K: number; d: number }>;
 }
 
 export interface CollapseMetrics {
@@ -71,6 +72,7 @@ async function groupingStatistics(
   labels: Tensor,
   K: number,
   full: boolean,
+  sizes?: MetricsInputs['sizes'],
 ): Promise<GroupingRun> {
   const [B, d] = H.shape;
   const { sums, counts } = await classSums(rt, H, labels, K);
@@ -118,6 +120,7 @@ async function groupingStatistics(
     distances: distData!.subarray(b * 2 * K, (b + 1) * 2 * K),
     centredMeans: centred.subarray(b * d * K, (b + 1) * d * K),
     withinScatter: scatterData?.subarray(b * d * d, (b + 1) * d * d),
+    featureDim: sizes?.[b]?.d,
   }));
   return { statistics, means: meansT };
 }
@@ -133,22 +136,25 @@ async function classification(
 ): Promise<Array<{ mismatches: number; correct: number }>> {
   const { H, labels, K, W, bias } = inputs;
   const [B] = H.shape;
-  const presentData = new Uint32Array(B * K);
+  const classData = new Uint32Array(B * K);
   run.statistics.forEach((s, b) => {
-    for (let k = 0; k < K; k++)
-      presentData[b * K + k] = s.counts[k]! > 0 ? 1 : 0;
+    const modelClasses = inputs.sizes?.[b]?.K ?? K;
+    for (let k = 0; k < K; k++) {
+      classData[b * K + k] =
+        (s.counts[k]! > 0 ? 1 : 0) | (k < modelClasses ? 2 : 0);
+    }
   });
-  const present = rt.upload(presentData, [B, 1, K], 'u32');
+  const classes = rt.upload(classData, [B, 1, K], 'u32');
   const flags = await classifyColumns(rt, {
     H,
     labels,
     trueLabels,
     centres: run.means,
-    present,
+    classes,
     W: W!,
     bias: bias!,
   });
-  present.release();
+  classes.release();
   // Sum the flags over the grouping's columns only (labels ≥ K drop out).
   const totals = await classSums(rt, flags, groupLabels, K);
   totals.counts.release();
@@ -181,7 +187,14 @@ export async function collapseMetrics(
   const wData = W ? await rt.download(W) : null;
   const rowsOf = (b: number) => wData?.subarray(b * K * d, (b + 1) * K * d);
 
-  const observed = await groupingStatistics(rt, H, labels, K, full);
+  const observed = await groupingStatistics(
+    rt,
+    H,
+    labels,
+    K,
+    full,
+    inputs.sizes,
+  );
   const observedClass = W
     ? await classification(
         rt,
@@ -203,7 +216,14 @@ export async function collapseMetrics(
   let trueMetrics: GroupingMetrics[] | null = null;
   let memorization: MemorizationMetrics[] | null = null;
   if (trueLabels) {
-    const truth = await groupingStatistics(rt, H, trueLabels, K, full);
+    const truth = await groupingStatistics(
+      rt,
+      H,
+      trueLabels,
+      K,
+      full,
+      inputs.sizes,
+    );
     const trueClass = W
       ? await classification(rt, inputs, trueLabels, trueLabels, truth, 2)
       : null;
@@ -213,7 +233,14 @@ export async function collapseMetrics(
     truth.means.release();
 
     const { clean, noisy } = await splitLabels(rt, labels, trueLabels, K);
-    const cleanRun = await groupingStatistics(rt, H, clean, K, false);
+    const cleanRun = await groupingStatistics(
+      rt,
+      H,
+      clean,
+      K,
+      false,
+      inputs.sizes,
+    );
     const cleanMetrics = cleanRun.statistics.map((s) => finalizeGrouping(s));
     // ‖h − μ^clean_y‖ of each noisy example, summed per true class.
     const { X, dist } = await centreColumns(rt, H, noisy, cleanRun.means);

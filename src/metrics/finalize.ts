@@ -33,6 +33,8 @@ export interface GroupingStatistics {
   classification?: { mismatches: number; correct: number };
   /** Classifier rows (K×d), for NC2's classifier equinorm and NC3. */
   W?: ArrayLike<number>;
+  /** The feature dimension before padding (d by default): NC2's test. */
+  featureDim?: number;
 }
 
 export interface GroupingMetrics {
@@ -235,7 +237,7 @@ export function finalizeGrouping(s: GroupingStatistics): GroupingMetrics {
   const rows = s.W
     ? present.map((k) => Array.from({ length: d }, (_, i) => s.W![k * d + i]!))
     : null;
-  const applicable = Kp >= 2 && Kp <= d + 1;
+  const applicable = Kp >= 2 && Kp <= (s.featureDim ?? d) + 1;
   let nc2: GroupingMetrics['nc2'] = null;
   let nc3: number | null = null;
   if (applicable) {

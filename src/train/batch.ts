@@ -6,6 +6,8 @@ import { InvalidArgumentError } from '../gpu/errors';
 import type { Runtime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import { LOSS_STATS } from '../kernels/losses';
+import type { CollapseMetrics } from '../metrics/collapse';
+import type { GroupingMetrics } from '../metrics/finalize';
 import {
   packOptimizerConfigs,
   type BlockOptimizer,
@@ -24,6 +26,19 @@ export interface TrajectoryPoint {
   featureNorm: number;
   /** √(‖W‖²/K): the root mean square of the classifier rows' norms. */
   classifierNorm: number;
+  /** Collapse metrics of the features, grouped by the labels (ufm runs). */
+  collapse?: TrajectoryMetrics;
+}
+
+/** The collapse metrics a trajectory keeps at each logged step. */
+export type TrajectoryMetrics = Pick<
+  GroupingMetrics,
+  'nc1' | 'nc1Method' | 'nc2' | 'nc3' | 'nc4' | 'cdnv' | 'traceRatio'
+>;
+
+export function trajectoryMetrics(m: CollapseMetrics): TrajectoryMetrics {
+  const { nc1, nc1Method, nc2, nc3, nc4, cdnv, traceRatio } = m.observed;
+  return { nc1, nc1Method, nc2, nc3, nc4, cdnv, traceRatio };
 }
 
 /** 0, 1, 2, 4, 8, … and the last step: where the trajectory is recorded. */

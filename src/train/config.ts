@@ -27,6 +27,24 @@ const integerAtLeast = (min: number) =>
     .number()
     .int(`expected an integer ≥ ${min}`)
     .min(min, `expected an integer ≥ ${min}`);
+const integerIn = (min: number, max: number) =>
+  z
+    .number()
+    .int(`expected an integer from ${min} to ${max}`)
+    .min(min, `expected an integer from ${min} to ${max}`)
+    .max(max, `expected an integer from ${min} to ${max}`);
+
+/**
+ * Sizes the engine takes, checked before any GPU work: classes up to the
+ * class-sum kernel's limit, examples up to 2^24 (counts stay exact in
+ * float32), and a feature matrix of at most 2^28 floats (1 GiB, the most a
+ * storage binding holds on the adapters we know; the device may allow less,
+ * which acquiring it reports).
+ */
+export const MAX_K = 1024;
+export const MAX_D = 65_536;
+export const MAX_EXAMPLES = 2 ** 24;
+export const MAX_FEATURE_FLOATS = 2 ** 28;
 
 const lossSchema = z.discriminatedUnion(
   'kind',
@@ -42,7 +60,9 @@ const optimizerSchema = z.discriminatedUnion(
   'kind',
   [
     z.object({ kind: z.literal('gd') }).strict(),
-    z.object({ kind: z.literal('momentum'), beta: fraction('β') }).strict(),
+    z
+      .object({ kind: z.literal('momentum'), beta: fraction('β').default(0.9) })
+      .strict(),
     z
       .object({
         kind: z.literal('adam'),
@@ -80,18 +100,21 @@ const scheduleSchema = z.discriminatedUnion(
 );
 
 /**
- * Weight decay alone makes a feature step h ← (1 − lr_H·λ_H)·h − …, which
- * grows without bound once lr_H·λ_H ≥ 2 for gradient descent (2(1 + β) with
- * heavy-ball momentum β): refuse such runs instead of letting them diverge
- * (science.md §3). Adam rescales its steps and is not limited this way.
+ * Weight decay alone makes a gradient step p ← (1 − lr·λ)·p − …, which grows
+ * without bound once lr·λ ≥ 2 for gradient descent (2(1 + β) with heavy-ball
+ * momentum β): refuse such runs instead of letting them diverge (science.md
+ * §3). That holds for the features (lr_H, λ_H), the classifier (lr, λ_W)
+ * and the bias (lr, λ_b). Adam rescales its steps and is not limited so.
  */
-function checkFeatureStepStability(
+function checkStepStability(
   config: {
     K: number;
     n: number | number[];
     lr: number;
     lrH?: number;
+    lambdaW: number;
     lambdaH: number;
+    lambdaB: number;
     optimizer: { kind: string; beta?: number };
   },
   ctx: z.RefinementCtx,
@@ -100,31 +123,78 @@ function checkFeatureStepStability(
   const N = Array.isArray(config.n)
     ? config.n.reduce((a, c) => a + c, 0)
     : config.n * config.K;
-  const lrH = config.lrH ?? N * config.lr;
   const limit =
     config.optimizer.kind === 'momentum'
       ? 2 * (1 + (config.optimizer.beta ?? 0))
       : 2;
-  const product = lrH * config.lambdaH;
-  if (product >= limit) {
+  const lrH = config.lrH ?? N * config.lr;
+  const blocks: Array<[string, string, number, string, number]> = [
+    [
+      'lambdaH',
+      'features',
+      lrH,
+      `lr_H = ${lrH}${config.lrH === undefined ? ' (N·lr)' : ''}`,
+      config.lambdaH,
+    ],
+    ['lambdaW', 'classifier', config.lr, `lr = ${config.lr}`, config.lambdaW],
+    ['lambdaB', 'bias', config.lr, `lr = ${config.lr}`, config.lambdaB],
+  ];
+  for (const [field, what, rate, rateText, lambda] of blocks) {
+    const product = rate * lambda;
+    if (product >= limit) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [field],
+        message:
+          `with ${rateText}, the product with ${field} is ${product} ≥ ` +
+          `${limit}: ${config.optimizer.kind} on the ${what} would diverge; ` +
+          `lower the step size or ${field}`,
+      });
+    }
+  }
+}
+
+/** Total examples and the size of the feature matrix the engine holds. */
+function checkSizes(
+  config: { model: 'ufm' | 'md'; K: number; d: number; n: number | number[] },
+  ctx: z.RefinementCtx,
+): void {
+  const N = Array.isArray(config.n)
+    ? config.n.reduce((a, c) => a + c, 0)
+    : config.n * config.K;
+  if (N > MAX_EXAMPLES) {
     ctx.addIssue({
       code: 'custom',
-      path: ['lambdaH'],
+      path: ['n'],
+      message: `${N} examples in all; expected at most ${MAX_EXAMPLES}`,
+    });
+    return;
+  }
+  // The ufm holds d×N features; the md model d×(2dK + groups) points.
+  const columns =
+    config.model === 'ufm'
+      ? N
+      : 2 * config.d * config.K + config.K * (config.K - 1);
+  const floats = config.d * columns;
+  if (floats > MAX_FEATURE_FLOATS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['d'],
       message:
-        `with lr_H = ${lrH}${config.lrH === undefined ? ' (N·lr)' : ''}, ` +
-        `lr_H·λ_H = ${product} ≥ ${limit}: ${config.optimizer.kind} on the ` +
-        `features would diverge; lower lr, lrH or lambdaH`,
+        `the features would take ${config.d}×${columns} = ${floats} floats; ` +
+        `expected at most ${MAX_FEATURE_FLOATS} (1 GiB): lower d` +
+        (config.model === 'ufm' ? ' or n' : ' or K'),
     });
   }
 }
 
 // Fields every model shares.
 const trainingFields = {
-  K: integerAtLeast(2),
-  d: integerAtLeast(1),
+  K: integerIn(2, MAX_K),
+  d: integerIn(1, MAX_D),
   /** Examples per class: one number (balanced) or one per class. */
-  n: z.union([integerAtLeast(1), z.array(z.number())], {
-    error: 'expected an integer ≥ 1 or a list of K of them',
+  n: z.union([integerIn(1, MAX_EXAMPLES), z.array(z.number())], {
+    error: `expected an integer from 1 to ${MAX_EXAMPLES} or a list of K of them`,
   }),
   loss: lossSchema,
   positive: z.boolean().default(false),
@@ -153,11 +223,11 @@ function checkClassCounts(
     });
   }
   config.n.forEach((count, k) => {
-    if (!Number.isInteger(count) || count < 1) {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_EXAMPLES) {
       ctx.addIssue({
         code: 'custom',
         path: ['n', k],
-        message: `class ${k} would be empty or fractional; expected an integer ≥ 1`,
+        message: `expected an integer from 1 to ${MAX_EXAMPLES} (no class empty or fractional)`,
       });
     }
   });
@@ -168,8 +238,9 @@ export const ufmConfigSchema = z
   .object({ model: z.literal('ufm'), ...trainingFields })
   .strict()
   .superRefine((config, ctx) => {
-    checkFeatureStepStability(config, ctx);
+    checkStepStability(config, ctx);
     checkClassCounts(config, ctx);
+    checkSizes(config, ctx);
   });
 
 const noiseSchema = z
@@ -199,8 +270,9 @@ export const mdConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    checkFeatureStepStability(config, ctx);
+    checkStepStability(config, ctx);
     checkClassCounts(config, ctx);
+    checkSizes(config, ctx);
   });
 
 const configSchema = z.discriminatedUnion(
@@ -224,6 +296,8 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 
 function describe(value: unknown): string {
   if (value === undefined) return 'missing';
+  if (typeof value === 'number' && !Number.isFinite(value))
+    return String(value);
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
@@ -277,28 +351,34 @@ export type RunConfig =
 // equal to it, so that it does not replay the initialisation's draws.
 const NOISE_SEED_OFFSET = 0x9e3779b9;
 
-/** Checks a configuration and returns it with defaults filled in. */
-export function parseConfig(input: unknown, root = 'config'): RunConfig {
+/**
+ * Checks a configuration: the parsed run with defaults filled in, or every
+ * problem found, each one line "path …: value is invalid; allowed".
+ */
+function checkConfig(
+  input: unknown,
+  root: string,
+): { run: RunConfig; problems: [] } | { run: null; problems: string[] } {
   const result = configSchema.safeParse(input);
   if (!result.success) {
-    const lines = formatIssues(input, result.error, root);
+    const problems = formatIssues(input, result.error, root);
     // An unknown model stops zod at the discriminator; still check the
     // fields every model shares, so that one run lists every problem.
     const model = valueAt(input, ['model']);
-    if (model !== 'ufm' && model !== 'md') {
+    const isObject =
+      input !== null && typeof input === 'object' && !Array.isArray(input);
+    if (isObject && model !== 'ufm' && model !== 'md') {
       const shared = z.object(trainingFields).safeParse(input);
       if (!shared.success)
-        lines.push(...formatIssues(input, shared.error, root));
+        problems.push(...formatIssues(input, shared.error, root));
     }
-    throw new InvalidArgumentError(
-      `invalid training configuration (${count(lines.length, 'problem')}):\n  ` +
-        lines.join('\n  '),
-    );
+    return { run: null, problems };
   }
   const c = result.data;
   const countsPerClass = Array.isArray(c.n)
     ? c.n
     : Array.from({ length: c.K }, () => c.n as number);
+  const N = countsPerClass.reduce((a, n) => a + n, 0);
   const schedule =
     c.schedule.kind === 'cosine'
       ? {
@@ -315,7 +395,8 @@ export function parseConfig(input: unknown, root = 'config'): RunConfig {
     lambdaH: c.lambdaH,
     lambdaB: c.lambdaB,
     lr: c.lr,
-    lrH: c.lrH,
+    // Resolved, so that the report shows the step size that was used.
+    lrH: c.lrH ?? N * c.lr,
     optimizer: c.optimizer,
     schedule,
     steps: c.steps,
@@ -323,7 +404,10 @@ export function parseConfig(input: unknown, root = 'config'): RunConfig {
     initScale: c.initScale,
   };
   if (c.model === 'ufm') {
-    return { model: 'ufm', config: { ...common, countsPerClass } };
+    return {
+      run: { model: 'ufm', config: { ...common, countsPerClass } },
+      problems: [],
+    };
   }
 
   const trueLabels = countsPerClass.flatMap((n, k) => Array<number>(n).fill(k));
@@ -336,18 +420,50 @@ export function parseConfig(input: unknown, root = 'config'): RunConfig {
   const { observed, flipRate } = noise
     ? applyLabelNoise(trueLabels, c.K, noise)
     : { observed: trueLabels, flipRate: 0 };
+  const counts = noiseCounts(trueLabels, observed, c.K);
+  // A class without clean examples has no centre to measure from (its
+  // clean points carry no weight, so its centre never moves).
+  const noClean = counts.flatMap((row, k) => (row[k] === 0 ? [k] : []));
+  if (noClean.length > 0) {
+    return {
+      run: null,
+      problems: [
+        `${root}.noise = ${JSON.stringify(c.noise)} is invalid here; the ` +
+          `noise drawn leaves class(es) ${noClean.join(', ')} without a clean ` +
+          `example, and the md model measures from each class's clean ` +
+          `centre: lower eta, or raise n`,
+      ],
+    };
+  }
   return {
-    model: 'md',
-    config: {
-      ...common,
-      counts: noiseCounts(trueLabels, observed, c.K),
-      coupling: c.coupling,
-      smoothing: c.smoothing,
-      testSamples: c.testSamples,
+    run: {
+      model: 'md',
+      config: {
+        ...common,
+        counts,
+        coupling: c.coupling,
+        smoothing: c.smoothing,
+        testSamples: c.testSamples,
+      },
+      noise,
+      flipRate,
     },
-    noise,
-    flipRate,
+    problems: [],
   };
+}
+
+function invalid(problems: string[]): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `invalid training configuration (${count(problems.length, 'problem')}):\n  ` +
+      problems.join('\n  '),
+  );
+}
+
+/** Checks a configuration and returns it with defaults filled in. */
+export function parseConfig(input: unknown, root = 'config'): RunConfig {
+  const { run, problems } = checkConfig(input, root);
+  if (!run) throw invalid(problems);
+  return run;
 }
 
 /** A ufm configuration (the model field is required and must be "ufm"). */
@@ -364,17 +480,29 @@ export function parseUfmConfig(
   return run.config;
 }
 
-/** One configuration, a list, or { configs: [...] }. */
-export function configurationsOf(input: unknown): unknown[] {
-  if (Array.isArray(input)) return input;
+/**
+ * The configurations of a file: one object, a list, or { configs: [...] },
+ * each with the path its problems are reported under.
+ */
+export function configurationsOf(
+  input: unknown,
+): Array<{ config: unknown; root: string }> {
+  const listed = (list: unknown[]) =>
+    list.map((config, i) => ({ config, root: `configs[${i}]` }));
+  if (Array.isArray(input)) return listed(input as unknown[]);
   if (input !== null && typeof input === 'object' && 'configs' in input) {
+    const extra = Object.keys(input).filter((k) => k !== 'configs');
+    if (extra.length > 0) {
+      throw invalid([
+        `unknown top-level field(s) ${extra.map((k) => `"${k}"`).join(', ')}; ` +
+          'a file is one configuration, a list, or { "configs": [...] }',
+      ]);
+    }
     const configs = input.configs;
-    if (Array.isArray(configs)) return configs;
-    throw new InvalidArgumentError(
-      'configs: expected a list of configurations',
-    );
+    if (Array.isArray(configs)) return listed(configs as unknown[]);
+    throw invalid(['configs: expected a list of configurations']);
   }
-  return [input];
+  return [{ config: input, root: 'config' }];
 }
 
 /** Parses every configuration, listing the problems of all of them. */
@@ -382,18 +510,8 @@ export function parseConfigurations(input: unknown): RunConfig[] {
   const raw = configurationsOf(input);
   if (raw.length === 0)
     throw new InvalidArgumentError('no configurations to train');
-  const problems: string[] = [];
-  const parsed = raw.map((config, index) => {
-    try {
-      return parseConfig(
-        config,
-        raw.length === 1 ? 'config' : `configs[${index}]`,
-      );
-    } catch (error) {
-      problems.push((error as Error).message);
-      return null;
-    }
-  });
-  if (problems.length > 0) throw new InvalidArgumentError(problems.join('\n'));
-  return parsed as RunConfig[];
+  const checked = raw.map(({ config, root }) => checkConfig(config, root));
+  const problems = checked.flatMap((c) => c.problems);
+  if (problems.length > 0) throw invalid(problems);
+  return checked.map((c) => c.run!);
 }

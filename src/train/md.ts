@@ -101,12 +101,13 @@ export interface MdResult {
   groups: Float32Array;
   trajectory: TrajectoryPoint[];
   divergedAtStep: number | null;
-  measures: MdMeasures;
+  /** The measures below are null for a diverged configuration. */
+  measures: MdMeasures | null;
   /** The objective F at the final parameters, in float64. */
-  objective: number;
+  objective: number | null;
   /** Class-balanced probability that a test example is classified right. */
-  testAccuracy: number;
-  testAccuracyMethod: 'exact' | 'monte-carlo';
+  testAccuracy: number | null;
+  testAccuracyMethod: 'exact' | 'monte-carlo' | null;
 }
 
 export function mdProblemOf(c: MdTrainConfig): MdProblem {
@@ -500,12 +501,27 @@ export async function trainMdBatch(
         groups: Float64Array.from(final.groups),
       };
       const problem = problems[b]!;
+      const divergedAtStep = statusF[b]! === 0 ? null : statusF[b]! - 1;
+      const base = {
+        ...final,
+        trajectory: trajectories[b]!,
+        divergedAtStep,
+      };
+      // A diverged configuration is frozen where its loss first failed:
+      // measures of those parameters would mean nothing.
+      if (divergedAtStep !== null) {
+        return {
+          ...base,
+          measures: null,
+          objective: null,
+          testAccuracy: null,
+          testAccuracyMethod: null,
+        };
+      }
       const { radii, objective } = mdEvaluate(problem, params);
       const exact = c.K === 2;
       return {
-        ...final,
-        trajectory: trajectories[b]!,
-        divergedAtStep: statusF[b]! === 0 ? null : statusF[b]! - 1,
+        ...base,
         measures: mdMeasures(problem, params),
         objective,
         testAccuracy: exact

@@ -30,11 +30,12 @@ export interface MdRunReport extends CommonReport {
   config: MdTrainConfig;
   noise: NoiseSpec | null;
   flipRate: number;
-  measures: MdMeasures;
+  /** Null (as the objective and test accuracy) when the run diverged. */
+  measures: MdMeasures | null;
   /** F at the final parameters (float64): compare seeds by it. */
-  objective: number;
-  testAccuracy: number;
-  testAccuracyMethod: 'exact' | 'monte-carlo';
+  objective: number | null;
+  testAccuracy: number | null;
+  testAccuracyMethod: 'exact' | 'monte-carlo' | null;
   /** Final parameters, row-major: W (K×d), b (K), centres (K×d), one group
    * feature of d per mislabelled (true, observed) group in row order. */
   state: { W: number[]; b: number[]; centres: number[]; groups: number[] };

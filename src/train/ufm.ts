@@ -9,6 +9,7 @@ import type { Tensor } from '../gpu/tensor';
 import { classSums } from '../kernels/classSums';
 import { lossForward, lossTotals } from '../kernels/losses';
 import { matmul } from '../kernels/matmul';
+import { collapseMetrics } from '../metrics/collapse';
 import {
   checkFinite,
   optimizerStep,
@@ -24,6 +25,7 @@ import {
   logSpacedSteps,
   padded,
   releaseBlock,
+  trajectoryMetrics,
   trajectoryPoints,
   type TrajectoryPoint,
 } from './batch';
@@ -127,6 +129,7 @@ export async function trainUfmBatch(
   rt: Runtime,
   configs: readonly UfmTrainConfig[],
   onProgress?: (step: number, steps: number) => void,
+  options: { metrics?: boolean } = {},
 ): Promise<UfmResult[]> {
   const B = configs.length;
   const steps = batchSteps('trainUfmBatch', configs);
@@ -186,6 +189,17 @@ export async function trainUfmBatch(
   const weights = rt.upload(weightData, [B, 1, NMAX], 'f32');
   const zeroLabels = rt.zeros([1, 1, NMAX], 'u32');
   const status = rt.zeros([B, 1, 1], 'u32');
+  // For the collapse metrics: padding columns carry label KMAX (excluded).
+  const metricLabels =
+    options.metrics === false
+      ? null
+      : rt.upload(
+          Uint32Array.from(labelData, (y, i) =>
+            i % NMAX < Ns[Math.floor(i / NMAX)]! ? y : KMAX,
+          ),
+          [B, 1, NMAX],
+          'u32',
+        );
 
   const logged = new Set(logSpacedSteps(steps));
   const trajectories: TrajectoryPoint[][] = configs.map(() => []);
@@ -198,7 +212,24 @@ export async function trainUfmBatch(
       configs,
       Ns,
     );
-    points.forEach((point, b) => trajectories[b]!.push(point));
+    const metrics = metricLabels
+      ? await collapseMetrics(rt, {
+          H: H.params,
+          labels: metricLabels,
+          K: KMAX,
+          W: W.params,
+          bias: bias.params,
+          fullCovariance: false,
+          sizes: configs,
+        })
+      : null;
+    points.forEach((point, b) =>
+      trajectories[b]!.push(
+        metrics
+          ? { ...point, collapse: trajectoryMetrics(metrics[b]!) }
+          : point,
+      ),
+    );
   };
 
   const inputs = {
@@ -246,6 +277,7 @@ export async function trainUfmBatch(
   ]);
   [W, H, bias].forEach(releaseBlock);
   for (const t of [labels, weights, zeroLabels, status]) t.release();
+  metricLabels?.release();
 
   return configs.map((c, b) => {
     const N = Ns[b]!;

@@ -387,8 +387,7 @@ export const cases = {
       const labels = new Uint32Array(B * N).fill(K);
       const truth = new Uint32Array(B * N).fill(K);
       const W = new Float32Array(B * K * d);
-      // Padding classes are never predicted: the lowest float32 bias.
-      const bias = new Float32Array(B * K).fill(-3.4028234663852886e38);
+      const bias = new Float32Array(B * K);
       sets.forEach((s, b) => {
         for (let i = 0; i < s.d; i++)
           H.set(s.H.subarray(i * s.N, (i + 1) * s.N), (b * d + i) * N);
@@ -415,6 +414,7 @@ export const cases = {
             ...tensors,
             K,
             fullCovariance: args.fullCovariance,
+            sizes: sets.map((s) => ({ K: s.K, d: s.d })),
           }),
         );
       }
