@@ -108,6 +108,11 @@ describeGpu('ufm training on the GPU', (gpu) => {
           c,
           r.trajectory.at(-1),
         );
+        // The streamed collapse metrics at the optimum (science.md §3–4).
+        const collapse = r.trajectory.at(-1)!.collapse!;
+        expect(collapse.nc1, c.name).toBeLessThan(1e-6);
+        expect(collapse.nc2!.etfDistance, c.name).toBeLessThan(1e-3);
+        expect(collapse.nc4, c.name).toBe(0);
       });
     },
   );
