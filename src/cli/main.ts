@@ -6,6 +6,7 @@ import { Command } from 'commander';
 
 import { browser } from './browser';
 import { doctor } from './doctor';
+import { metrics, type MetricsOptions } from './metrics';
 import { train } from './train';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as {
@@ -57,5 +58,32 @@ program
       process.exitCode = await train(file, options);
     },
   );
+
+program
+  .command('metrics')
+  .description(
+    'measure the collapse metrics (NC1–NC4, CDNV, memorization, …) of a ' +
+      'feature set saved with NumPy: features (N, d), labels (N,)',
+  )
+  .argument('<features.npy>', 'features, float32/64 of shape (N, d)')
+  .requiredOption('--labels <file.npy>', 'labels trained on, integers (N,)')
+  .option(
+    '--true-labels <file.npy>',
+    'clean labels (N,): adds the true grouping and memorization',
+  )
+  .option(
+    '--classifier <file.npy>',
+    'last-layer weights (K, d): adds NC3, NC4, accuracy',
+  )
+  .option('--bias <file.npy>', 'last-layer bias (K,)')
+  .option(
+    '--full-covariance',
+    'also form the d×d Σ_W for the pinv cross-check (default when d ≤ 128)',
+  )
+  .option('-o, --out <file>', 'write the report here instead of stdout')
+  .option('-v, --verbose', 'forward page console errors')
+  .action(async (file: string, options: MetricsOptions) => {
+    process.exitCode = await metrics(file, options);
+  });
 
 await program.parseAsync();

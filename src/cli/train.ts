@@ -2,20 +2,12 @@
 // browser page and writes the report (trajectories and final states) as JSON
 // to --out or stdout. Configurations are checked before the browser starts.
 
-import { constants } from 'node:fs';
-import {
-  access,
-  readFile,
-  rename,
-  rm,
-  stat,
-  writeFile,
-} from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
 
 import { openSession } from '../host/session';
 import { parseConfigurations } from '../train/config';
 import type { TrainReport } from '../train/run';
+import { outputProblem, writeAtomically } from './output';
 
 export interface TrainOptions {
   out?: string;
@@ -97,16 +89,9 @@ export async function train(
 
   const text = JSON.stringify(report);
   if (options.out) {
-    // Write then rename: a killed run never leaves a half-written report.
-    const partial = `${options.out}.partial`;
-    try {
-      await writeFile(partial, text);
-      await rename(partial, options.out);
-    } catch (error) {
-      await rm(partial, { force: true });
-      console.error(
-        `nclab train: cannot write ${options.out}: ${(error as Error).message}`,
-      );
+    const failure = await writeAtomically(options.out, text);
+    if (failure) {
+      console.error(`nclab train: cannot write ${options.out}: ${failure}`);
       return 1;
     }
     console.error(`[nclab] wrote ${options.out}`);
@@ -119,21 +104,4 @@ export async function train(
       `in ${(report.wallMs / 1000).toFixed(1)} s; ${diverged} diverged`,
   );
   return 0;
-}
-
-/** Why `out` cannot take the report (checked before any training), or null. */
-async function outputProblem(out: string): Promise<string | null> {
-  const path = resolve(out);
-  const existing = await stat(path).catch(() => null);
-  if (existing?.isDirectory()) return 'it is a directory; give a file name';
-  const dir = dirname(path);
-  const parent = await stat(dir).catch(() => null);
-  if (!parent) return `the directory ${dir} does not exist`;
-  if (!parent.isDirectory()) return `${dir} is not a directory`;
-  try {
-    await access(dir, constants.W_OK);
-  } catch {
-    return `the directory ${dir} is not writable`;
-  }
-  return null;
 }

@@ -3,7 +3,7 @@
 
 import { fileURLToPath } from 'node:url';
 
-import { createServer, type ViteDevServer } from 'vite';
+import { createServer, type Plugin, type ViteDevServer } from 'vite';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -13,8 +13,45 @@ export interface PageServer {
   close(): Promise<void>;
 }
 
-export async function startPageServer(): Promise<PageServer> {
+/** Where served data appears: `${DATA_PREFIX}<name>`. */
+export const DATA_PREFIX = '/__nclab/data/';
+
+/**
+ * Serves in-memory buffers at DATA_PREFIX + name: how the CLI hands large
+ * arrays (features of 10^5 × 512) to the page without going through the
+ * DevTools protocol.
+ */
+function dataPlugin(files: ReadonlyMap<string, Uint8Array>): Plugin {
+  return {
+    name: 'nclab-data',
+    configureServer(server) {
+      server.middlewares.use((request, response, next) => {
+        const url = request.url ?? '';
+        if (!url.startsWith(DATA_PREFIX)) {
+          next();
+          return;
+        }
+        const body = files.get(
+          decodeURIComponent(url.slice(DATA_PREFIX.length)),
+        );
+        if (!body) {
+          response.statusCode = 404;
+          response.end();
+          return;
+        }
+        response.setHeader('Content-Type', 'application/octet-stream');
+        response.setHeader('Content-Length', body.byteLength);
+        response.end(body);
+      });
+    },
+  };
+}
+
+export async function startPageServer(
+  options: { files?: ReadonlyMap<string, Uint8Array> } = {},
+): Promise<PageServer> {
   const server: ViteDevServer = await createServer({
+    plugins: options.files ? [dataPlugin(options.files)] : [],
     root: PROJECT_ROOT,
     configFile: fileURLToPath(new URL('../../vite.config.ts', import.meta.url)),
     logLevel: 'error',

@@ -27,12 +27,16 @@ function forwardPageErrors(page: Page, log: (line: string) => void): void {
 }
 
 export async function openSession(
-  options: FindBrowserOptions & { log?: (line: string) => void } = {},
+  options: FindBrowserOptions & {
+    log?: (line: string) => void;
+    /** Buffers the page can fetch at DATA_PREFIX + name (see server.ts). */
+    files?: ReadonlyMap<string, Uint8Array>;
+  } = {},
 ): Promise<Session> {
   const launched = await launchBrowser(options);
   let server: PageServer;
   try {
-    server = await startPageServer();
+    server = await startPageServer({ files: options.files });
   } catch (error) {
     await launched.close();
     throw error;

@@ -2,12 +2,19 @@
 // (window.nclab) and shows the doctor's findings to a person who opens it.
 
 import { runDoctor, type DoctorReport } from '../doctor';
+import {
+  runMetrics,
+  type MetricsJob,
+  type MetricsReport,
+} from '../metrics/run';
 import { runTraining, type TrainReport } from '../train/run';
 
 export interface NclabPageApi {
   doctor(): Promise<DoctorReport>;
   /** Progress lines go to the console as "[nclab:progress] …". */
   train(input: unknown): Promise<TrainReport>;
+  /** Collapse metrics of a feature set the host serves. */
+  metrics(job: MetricsJob): Promise<MetricsReport>;
 }
 
 declare global {
@@ -20,6 +27,7 @@ window.nclab = {
   doctor: runDoctor,
   train: (input) =>
     runTraining(input, (line) => console.info(`[nclab:progress] ${line}`)),
+  metrics: runMetrics,
 };
 
 const output = document.querySelector('#doctor');
