@@ -15,6 +15,7 @@ import {
 import { matmul, planMatmul } from '../src/kernels/matmul';
 import { randomFloats, randomLabels } from '../src/util/random';
 import { measurement, progress, sampleTimes } from './sampling';
+import { measureCopy, measureMetrics } from './metrics';
 import { measureUfm } from './training';
 import {
   INTEGER_INPUT_MAX,
@@ -150,6 +151,8 @@ async function measureWorkload(
   methods: Set<TimingMethod>,
 ): Promise<WorkloadResult> {
   if (w.kind === 'ufm') return measureUfm(rt, w, repeats, methods);
+  if (w.kind === 'metrics') return measureMetrics(rt, w, repeats, methods);
+  if (w.kind === 'copy') return measureCopy(rt, w, repeats, methods);
   const { shape, unit, workPerOp } = describeWorkload(w);
   const result: WorkloadResult = {
     name: w.name,

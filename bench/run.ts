@@ -137,6 +137,7 @@ export function formatMarkdown(result: BenchResult, browser: string): string {
       'JS rate | nclab/JS | verified |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...result.workloads.map(tableRow),
+    ...roofline(result),
     '',
     'nclab plans:',
     '',
@@ -147,6 +148,28 @@ export function formatMarkdown(result: BenchResult, browser: string): string {
     lines.push('', 'Failures:', '', ...failures.map((line) => `- ${line}`));
   }
   return lines.join('\n') + '\n';
+}
+
+/** GB/s rows as a fraction of the copy kernel's, measured in the same run. */
+function roofline(result: BenchResult): string[] {
+  const copy = result.workloads.find((w) => w.kind === 'copy')?.nclab;
+  if (!copy) return [];
+  const rows = result.workloads.filter(
+    (w) => w.kind !== 'copy' && w.unit === 'GB/s' && w.nclab,
+  );
+  return [
+    '',
+    `Bandwidth: the copy kernel moves ${copy.rate.toPrecision(3)} GB/s ` +
+      '(read + write) here. As a fraction of it: ' +
+      rows
+        .map(
+          (w) =>
+            `${w.name} ${((100 * w.nclab!.rate) / copy.rate).toFixed(1)} %`,
+        )
+        .join(', ') +
+      ". (collapse metrics: the features' bytes per full metric set, " +
+      'which makes several passes over them.)',
+  ];
 }
 
 function collectFailures(result: BenchResult): string[] {

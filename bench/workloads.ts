@@ -42,7 +42,29 @@ export interface UfmWorkload {
   targetSpanMs: number;
 }
 
-export type Workload = MatmulWorkload | ClassSumsWorkload | UfmWorkload;
+/** The full metric set of one feature matrix (src/metrics/collapse.ts). */
+export interface MetricsWorkload {
+  kind: 'metrics';
+  name: string;
+  K: number;
+  d: number;
+  N: number;
+  seed: number;
+}
+
+/** Read and write `floats` floats once: the adapter's bandwidth roof. */
+export interface CopyWorkload {
+  kind: 'copy';
+  name: string;
+  floats: number;
+}
+
+export type Workload =
+  | MatmulWorkload
+  | ClassSumsWorkload
+  | UfmWorkload
+  | MetricsWorkload
+  | CopyWorkload;
 
 export type RateUnit = 'GFLOP/s' | 'GB/s' | 'steps/s';
 
@@ -157,6 +179,15 @@ export function workloads(quick: boolean): Workload[] {
         ufmBatch(8, 3, 4, 20, [1e-3, 5e-3], [1e-3, 5e-3]),
         true,
       ),
+      {
+        kind: 'metrics',
+        name: 'collapse metrics',
+        K: 4,
+        d: 8,
+        N: 2_000,
+        seed: 6,
+      },
+      { kind: 'copy', name: 'copy', floats: 1 << 16 },
     ];
   }
   return [
@@ -184,6 +215,15 @@ export function workloads(quick: boolean): Workload[] {
       ),
       false,
     ),
+    {
+      kind: 'metrics',
+      name: 'collapse metrics',
+      K: 10,
+      d: 64,
+      N: 20_000,
+      seed: 6,
+    },
+    { kind: 'copy', name: 'copy', floats: 1 << 24 },
   ];
 }
 
@@ -211,6 +251,23 @@ export function describeWorkload(w: Workload): {
       unit: 'steps/s',
       // One operation is one step of the whole batch.
       workPerOp: 1,
+    };
+  }
+  if (w.kind === 'metrics') {
+    return {
+      shape: `H ${w.d}×${w.N}, K=${w.K}, 10 % noisy, with classifier`,
+      unit: 'GB/s',
+      // The features' bytes per full metric set: a rate comparable with
+      // the copy row (each pass reads H or X once; there are several).
+      workPerOp: w.d * w.N * 4,
+    };
+  }
+  if (w.kind === 'copy') {
+    return {
+      shape: `${w.floats} floats`,
+      unit: 'GB/s',
+      // Every byte is read once and written once.
+      workPerOp: 2 * w.floats * 4,
     };
   }
   if (w.kind === 'matmul') {

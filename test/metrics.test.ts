@@ -173,6 +173,14 @@ describeGpu('collapse metrics on the GPU', (gpu) => {
       if (c.kind === 'clustered') {
         expect(Math.abs(nc1 - pinv)).toBeLessThanOrEqual(1e-3 * nc1 + 1e-9);
       }
+      // Σ_W and Σ_B spectra: their sums are the traces.
+      const spectra = observed.spectra as Record<string, number[]>;
+      const sum = (v: number[]) => v.reduce((a, x) => a + x, 0);
+      const ratio = sum(spectra.within!) / sum(spectra.between!);
+      const traceRatio = revive(observed.traceRatio!);
+      expect(Math.abs(ratio - traceRatio)).toBeLessThanOrEqual(
+        1e-3 * traceRatio,
+      );
       expect(observed.nc1Method).toBe(
         c.d < c.K - 1 || c.kind === 'coincident' ? 'eigen' : 'rank-one',
       );

@@ -52,6 +52,8 @@ export interface GroupingMetrics {
   nc1Rank: number;
   /** Tr(Σ_W pinv(Σ_B))/K' from the full d×d matrices, if formed. */
   nc1Pinv: number | null;
+  /** Eigenvalues of Σ_W and Σ_B, descending, if the d×d Σ_W was formed. */
+  spectra: { within: number[]; between: number[] } | null;
   /** Not applicable (null) when K' > d + 1: no simplex ETF exists. */
   nc2: null | {
     equinormMeans: number;
@@ -199,6 +201,7 @@ export function finalizeGrouping(s: GroupingStatistics): GroupingMetrics {
   const traceBetween = centred.reduce((t, m) => t + norm(m) ** 2, 0) / Kp;
 
   let nc1Pinv: number | null = null;
+  let spectra: GroupingMetrics['spectra'] = null;
   if (s.withinScatter) {
     const sigmaB = new Float64Array(d * d);
     for (const m of centred) {
@@ -218,6 +221,10 @@ export function finalizeGrouping(s: GroupingStatistics): GroupingMetrics {
       }
     });
     nc1Pinv = traceOfProduct(sigmaW, pinvB, d) / Kp;
+    spectra = {
+      within: Array.from(symmetricEigen(sigmaW, d).values),
+      between: Array.from(values),
+    };
   }
 
   let cdnv = 0;
@@ -289,6 +296,7 @@ export function finalizeGrouping(s: GroupingStatistics): GroupingMetrics {
     nc1Method: method,
     nc1Rank: rank,
     nc1Pinv,
+    spectra,
     nc2,
     nc3,
     nc4: s.classification ? s.classification.mismatches / N : null,
