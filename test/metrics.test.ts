@@ -17,6 +17,7 @@ import {
   collapseMetricsReference,
   type CollapseMetrics,
 } from '../src/reference/metrics';
+import { pinvSymmetric } from '../src/util/linalg';
 import { describeGpu } from './harness/gpu';
 import { metricsInputs, type MetricsCase } from './page/inputs';
 
@@ -99,6 +100,18 @@ const CASES: Array<[string, MetricsCase]> = [
       kind: 'clustered',
       seed: 1,
       flip: 0.15,
+      classifier: true,
+    },
+  ],
+  [
+    'random (no cluster structure)',
+    {
+      K: 3,
+      d: 4,
+      perClass: [100, 100, 100],
+      kind: 'clustered',
+      seed: 11,
+      spread: 20,
       classifier: true,
     },
   ],
@@ -185,6 +198,70 @@ describeGpu('collapse metrics on the GPU', (gpu) => {
         c.d < c.K - 1 || c.kind === 'coincident' ? 'eigen' : 'rank-one',
       );
     });
+  });
+
+  // Nearly collapsed (within-class spread 1e-3 around well-separated
+  // means): NC1 ≈ 2.6e-8. The projected form stays ≥ 0 and accurate; the
+  // d×d form Tr(Σ_W pinv(Σ_B))/K, with Σ_B accumulated in float32 as public
+  // float32 code does, inverts rounding noise in Σ_B's null space and
+  // returns huge or negative values.
+  test('near collapse, the projected NC1 stays accurate where pinv fails', async () => {
+    const c: MetricsCase = {
+      K: 4,
+      d: 32,
+      perClass: [50, 60, 70, 80],
+      kind: 'clustered',
+      seed: 5,
+      spread: 1e-3,
+    };
+    const result = (
+      (await gpu.run('collapseMetrics', { cases: [c] })) as Metrics[][]
+    )[0]![0]!;
+    const nc1 = revive((result.observed as Metrics).nc1!);
+    const want = reference(c).observed.nc1;
+    expect(nc1).toBeGreaterThanOrEqual(0);
+    expect(Math.abs(nc1 - want)).toBeLessThanOrEqual(1e-2 * want);
+
+    const { K, d, N, H, labels } = metricsInputs(c);
+    const f32 = Math.fround;
+    const counts = new Float64Array(K);
+    for (const y of labels) counts[y]! += 1;
+    const means = new Float32Array(d * K);
+    labels.forEach((y, n) => {
+      for (let i = 0; i < d; i++)
+        means[i * K + y] = f32(means[i * K + y]! + H[i * N + n]! / counts[y]!);
+    });
+    const global = Array.from({ length: d }, (_, i) =>
+      f32(labels.reduce((t, y) => t + means[i * K + y]!, 0) / N),
+    );
+    const sigmaB = new Float64Array(d * d);
+    const sigmaW = new Float64Array(d * d);
+    for (let k = 0; k < K; k++) {
+      for (let i = 0; i < d; i++) {
+        for (let j = 0; j < d; j++) {
+          const term = f32(
+            ((means[i * K + k]! - global[i]!) *
+              (means[j * K + k]! - global[j]!)) /
+              K,
+          );
+          sigmaB[i * d + j] = f32(sigmaB[i * d + j]! + term);
+        }
+      }
+    }
+    labels.forEach((y, n) => {
+      for (let i = 0; i < d; i++) {
+        const xi = H[i * N + n]! - means[i * K + y]!;
+        for (let j = 0; j < d; j++)
+          sigmaW[i * d + j]! += (xi * (H[j * N + n]! - means[j * K + y]!)) / N;
+      }
+    });
+    // numpy's pinv default: singular values below 1e-15 × the largest are 0.
+    const { pinv } = pinvSymmetric(sigmaB, d, 1e-15);
+    let naive = 0;
+    for (let i = 0; i < d * d; i++)
+      naive += sigmaW[i]! * pinv[(i % d) * d + Math.floor(i / d)]!;
+    naive /= K;
+    expect(naive < 0 || Math.abs(naive) > 100 * want).toBe(true);
   });
 
   test('a collapsed simplex ETF has ideal metrics', async () => {
