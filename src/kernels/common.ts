@@ -2,6 +2,7 @@
 // argument, and dispatch-grid arithmetic within the adapter's limits.
 
 import { InvalidArgumentError } from '../gpu/errors';
+import type { Tensor } from '../gpu/tensor';
 
 export function requireInteger(
   op: string,
@@ -28,4 +29,18 @@ export function grid2d(
 ): [number, number] {
   const x = Math.max(1, Math.min(groups, maxPerDimension));
   return [x, Math.ceil(groups / x)];
+}
+
+/** Refuses a tensor whose shape is not `shape`, naming both. */
+export function requireShape(
+  op: string,
+  name: string,
+  t: Tensor,
+  shape: readonly number[],
+): void {
+  if (t.shape.some((n, i) => n !== shape[i])) {
+    throw new InvalidArgumentError(
+      `${op}: ${name} is ${t.describe()}; expected shape [${shape.join(', ')}]`,
+    );
+  }
 }

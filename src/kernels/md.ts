@@ -9,6 +9,7 @@ import type { KernelSource } from '../gpu/kernels';
 import type { Runtime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import { UniformWriter } from '../gpu/uniforms';
+import { requireShape } from './common';
 
 export const mdKernel: KernelSource = { name: 'md', template };
 
@@ -99,14 +100,6 @@ function dimsUniform(layout: MdLayout): ArrayBuffer {
     .u32(layout.PMAX)
     .u32(layout.B)
     .bytes();
-}
-
-function requireShape(op: string, name: string, t: Tensor, shape: number[]) {
-  if (t.shape.some((n, i) => n !== shape[i])) {
-    throw new InvalidArgumentError(
-      `${op}: ${name} is ${t.describe()}; expected shape [${shape.join(', ')}]`,
-    );
-  }
 }
 
 /** Records points = the feature points of F ([B, DMAX, KMAX + QMAX]). */

@@ -6,11 +6,11 @@
 
 import template from '../../kernels/metrics.wgsl?raw';
 
-import { InvalidArgumentError } from '../gpu/errors';
 import type { KernelSource } from '../gpu/kernels';
 import type { Runtime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import { UniformWriter } from '../gpu/uniforms';
+import { requireShape } from './common';
 
 export const metricsKernel: KernelSource = { name: 'metrics', template };
 
@@ -18,14 +18,6 @@ const WG = 64;
 
 function dims(B: number, d: number, N: number, K: number): ArrayBuffer {
   return new UniformWriter().u32(d).u32(N).u32(K).u32(B).bytes();
-}
-
-function requireShape(op: string, name: string, t: Tensor, shape: number[]) {
-  if (t.shape.some((n, i) => n !== shape[i])) {
-    throw new InvalidArgumentError(
-      `${op}: ${name} is ${t.describe()}; expected shape [${shape.join(', ')}]`,
-    );
-  }
 }
 
 async function pipeline(rt: Runtime, entryPoint: string) {

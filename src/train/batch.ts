@@ -6,13 +6,38 @@ import { InvalidArgumentError } from '../gpu/errors';
 import type { Runtime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import { LOSS_STATS } from '../kernels/losses';
+import type { LossSpec } from '../reference/losses';
 import type { CollapseMetrics } from '../metrics/collapse';
 import type { GroupingMetrics } from '../metrics/finalize';
 import {
   packOptimizerConfigs,
   type BlockOptimizer,
   type BlockState,
+  type OptimizerSpec,
+  type ScheduleSpec,
 } from '../kernels/optimizer';
+
+/** What every model's run configuration holds (src/train/config.ts). */
+export interface TrainingSettings {
+  K: number;
+  d: number;
+  loss: LossSpec;
+  /** Nonnegative features (projected after each step). */
+  positive: boolean;
+  lambdaW: number;
+  lambdaH: number;
+  lambdaB: number;
+  /** Step size of W and b. */
+  lr: number;
+  /** Step size of a feature per unit of its weight; N·lr by default. */
+  lrH?: number;
+  optimizer: OptimizerSpec;
+  schedule: ScheduleSpec;
+  steps: number;
+  seed: number;
+  /** Scale of the random start. */
+  initScale: number;
+}
 
 export interface TrajectoryPoint {
   step: number;
@@ -83,6 +108,16 @@ export function padded(
     }
   }
   return out;
+}
+
+/** How one parameter block of a configuration is stepped. */
+export function blockOptimizer(
+  c: { optimizer: OptimizerSpec; schedule: ScheduleSpec },
+  lr: number,
+  lambda: number,
+  positive = false,
+): BlockOptimizer {
+  return { optimizer: c.optimizer, schedule: c.schedule, lr, lambda, positive };
 }
 
 /** Parameters, zeroed moments and the packed optimizer of each config. */

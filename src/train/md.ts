@@ -23,12 +23,8 @@ import {
 import {
   checkFinite,
   optimizerStep,
-  type BlockOptimizer,
   type BlockState,
-  type OptimizerSpec,
-  type ScheduleSpec,
 } from '../kernels/optimizer';
-import type { LossSpec } from '../reference/losses';
 import {
   initialMdParams,
   mdEvaluate,
@@ -40,38 +36,23 @@ import {
 } from '../reference/md';
 import {
   batchSteps,
+  blockOptimizer,
   createBlock,
   logSpacedSteps,
   padded,
   releaseBlock,
   trajectoryPoints,
+  type TrainingSettings,
   type TrajectoryPoint,
 } from './batch';
 
-export interface MdTrainConfig {
-  K: number;
-  d: number;
+export interface MdTrainConfig extends TrainingSettings {
   /** counts[t][j]: examples of true class t observed as j (K×K). */
   counts: number[][];
   /** λ in r_t = λ·m_t (0 is the ufm). */
   coupling: number;
   /** ε of the norm smoothed at 0 in m_t. */
   smoothing: number;
-  loss: LossSpec;
-  /** Centres and group features ≥ 0 (projected after each step). */
-  positive: boolean;
-  lambdaW: number;
-  lambdaH: number;
-  lambdaB: number;
-  /** Step size of W and b. */
-  lr: number;
-  /** Step size of a feature per unit of weight; N·lr by default. */
-  lrH?: number;
-  optimizer: OptimizerSpec;
-  schedule: ScheduleSpec;
-  steps: number;
-  seed: number;
-  initScale: number;
   /** Monte Carlo test samples per class when K > 2. */
   testSamples: number;
 }
@@ -171,28 +152,13 @@ export function mdMeasures(problem: MdProblem, params: MdParams): MdMeasures {
 }
 
 function blockOptimizers(c: MdTrainConfig) {
-  const base = { optimizer: c.optimizer, schedule: c.schedule };
-  const W: BlockOptimizer = {
-    ...base,
-    lr: c.lr,
-    lambda: c.lambdaW,
-    positive: false,
+  return {
+    W: blockOptimizer(c, c.lr, c.lambdaW),
+    b: blockOptimizer(c, c.lr, c.lambdaB),
+    // The features' weight decay is in mdBackward's gradient (it acts on
+    // the points, each with its weight), so the block adds none.
+    F: blockOptimizer(c, c.lrH ?? totalCount(c) * c.lr, 0, c.positive),
   };
-  const b: BlockOptimizer = {
-    ...base,
-    lr: c.lr,
-    lambda: c.lambdaB,
-    positive: false,
-  };
-  // The features' weight decay is in mdBackward's gradient (it acts on the
-  // points, each with its weight), so the block adds none.
-  const F: BlockOptimizer = {
-    ...base,
-    lr: c.lrH ?? totalCount(c) * c.lr,
-    lambda: 0,
-    positive: c.positive,
-  };
-  return { W, b, F };
 }
 
 function kernelConfig(c: MdTrainConfig): MdKernelConfig {

@@ -10,47 +10,24 @@ import { classSums } from '../kernels/classSums';
 import { lossForward, lossTotals } from '../kernels/losses';
 import { matmul } from '../kernels/matmul';
 import { collapseMetrics } from '../metrics/collapse';
-import {
-  checkFinite,
-  optimizerStep,
-  type BlockOptimizer,
-  type OptimizerSpec,
-  type ScheduleSpec,
-} from '../kernels/optimizer';
-import type { LossSpec } from '../reference/losses';
+import { checkFinite, optimizerStep } from '../kernels/optimizer';
 import { initialUfmState } from '../reference/ufm';
 import {
   batchSteps,
+  blockOptimizer,
   createBlock,
   logSpacedSteps,
   padded,
   releaseBlock,
   trajectoryMetrics,
   trajectoryPoints,
+  type TrainingSettings,
   type TrajectoryPoint,
 } from './batch';
 
-export interface UfmTrainConfig {
-  K: number;
-  d: number;
+export interface UfmTrainConfig extends TrainingSettings {
   /** Examples per class; equal counts give the balanced model. */
   countsPerClass: number[];
-  loss: LossSpec;
-  /** Nonnegative features (projected after each step). */
-  positive: boolean;
-  lambdaW: number;
-  lambdaH: number;
-  lambdaB: number;
-  /** Step size of W and b. */
-  lr: number;
-  /** Step size of the features; N·lr by default (science.md §3). */
-  lrH?: number;
-  optimizer: OptimizerSpec;
-  schedule: ScheduleSpec;
-  steps: number;
-  seed: number;
-  /** Scale of the random initial W and H. */
-  initScale: number;
 }
 
 export interface UfmResult {
@@ -69,26 +46,11 @@ export interface UfmResult {
 }
 
 function blockOptimizers(c: UfmTrainConfig, N: number) {
-  const base = { optimizer: c.optimizer, schedule: c.schedule };
-  const W: BlockOptimizer = {
-    ...base,
-    lr: c.lr,
-    lambda: c.lambdaW,
-    positive: false,
+  return {
+    W: blockOptimizer(c, c.lr, c.lambdaW),
+    H: blockOptimizer(c, c.lrH ?? N * c.lr, c.lambdaH, c.positive),
+    b: blockOptimizer(c, c.lr, c.lambdaB),
   };
-  const H: BlockOptimizer = {
-    ...base,
-    lr: c.lrH ?? N * c.lr,
-    lambda: c.lambdaH,
-    positive: c.positive,
-  };
-  const b: BlockOptimizer = {
-    ...base,
-    lr: c.lr,
-    lambda: c.lambdaB,
-    positive: false,
-  };
-  return { W, H, b };
 }
 
 function deadClasses(
