@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs what nclab needs and is missing: the npm packages (npm ci), and a
-# Chromium when none is found (Debian's package, as root). Every command
-# (`npm start`, `npm test`, `npm run bench`) runs this first; it is quick
-# when everything is already there.
+# Installs what nclab needs and is missing: the npm packages (npm ci), and,
+# as root on Debian, a Chromium when none is found and Fashion-MNIST. Every
+# command (`npm start`, `npm test`, `npm run bench`) runs this first; it is
+# quick when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,3 +16,19 @@ if [ ! -f node_modules/.package-lock.json ] ||
   npm ci --no-audit --no-fund --loglevel=error
 fi
 node bin/nclab.js browser --install >&2
+
+# Fashion-MNIST (science.md §9) for the real-data runs; the tests use the
+# committed fixture in test/fixtures/ and never need it.
+DATASET=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+if [ ! -f "$DATASET" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "[setup] installing Debian's dataset-fashion-mnist" >&2
+    if ! apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1; then
+      apt-get update -qq >/dev/null 2>&1 || true
+      apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 ||
+        echo "[setup] could not install dataset-fashion-mnist; real-data runs need it (tests do not)" >&2
+    fi
+  else
+    echo "[setup] Fashion-MNIST is missing; for real-data runs: apt-get install dataset-fashion-mnist (as root)" >&2
+  fi
+fi
