@@ -154,6 +154,30 @@ const CASES: Array<[string, MetricsCase]> = [
     },
   ],
   [
+    'a large common offset (+10 000)',
+    {
+      K: 3,
+      d: 8,
+      perClass: even(3, 1000),
+      kind: 'clustered',
+      seed: 12,
+      spread: 0.1,
+      offset: 10_000,
+    },
+  ],
+  [
+    'every label flipped (no clean example)',
+    {
+      K: 3,
+      d: 4,
+      perClass: even(3, 30),
+      kind: 'clustered',
+      seed: 13,
+      flip: 1,
+      classifier: true,
+    },
+  ],
+  [
     'noisy, large N',
     {
       K: 10,

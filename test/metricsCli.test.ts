@@ -121,7 +121,7 @@ describe('nclab metrics with malformed files', () => {
     [
       'a label out of range',
       { labels: encodeNpy(outOfRange, [N], 'i4') },
-      'labels.npy: entry 11 = -1 is invalid; expected a class from 0 to 65535',
+      'labels.npy: entry 11 = -1 is invalid; expected a class from 0 to 1023',
     ],
     [
       'float labels',
@@ -145,6 +145,44 @@ describe('nclab metrics with malformed files', () => {
     expect(result.stderr).toContain(`nclab metrics: ${join(dir, '')}`);
     expect(result.stderr).toContain(message);
     await expect(stat(out)).rejects.toThrow();
+  });
+});
+
+describe('nclab metrics refuses before any work', () => {
+  test('a label beyond the class limit', async () => {
+    const big = Int32Array.from(SET.labels);
+    big[5] = 5000;
+    const out = join(dir, 'never.json');
+    const result = await nclab(
+      await files({ labels: encodeNpy(big, [SET.N], 'i4') }),
+      out,
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'labels.npy: entry 5 = 5000 is invalid; expected a class from 0 to 1023',
+    );
+  });
+
+  test('an output that is a directory or one of the inputs', async () => {
+    const paths = await files();
+    let result = await nclab(paths, join(dir, 'new') + '/');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('it names a directory; give a file name');
+    result = await nclab(paths, paths.features!);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('it is one of the input files');
+  });
+
+  test('a missing file', async () => {
+    const paths = await files();
+    const result = await nclab(
+      { ...paths, labels: join(dir, 'nope.npy') },
+      join(dir, 'x.json'),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `${join(dir, 'nope.npy')}: cannot be read (ENOENT)`,
+    );
   });
 });
 

@@ -4,6 +4,7 @@
 // arrays are then served to the page on 127.0.0.1 and measured on the GPU.
 
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 
 import {
   loadFeatures,
@@ -43,7 +44,13 @@ export async function metrics(
   let set: LoadedFeatures;
   try {
     const read = (path?: string) =>
-      path === undefined ? Promise.resolve(undefined) : readFile(path);
+      path === undefined
+        ? Promise.resolve(undefined)
+        : readFile(path).catch((error: NodeJS.ErrnoException) => {
+            throw new Error(
+              `${path}: cannot be read (${error.code ?? error.message})`,
+            );
+          });
     const [features, labels, trueLabels, classifier, bias] = await Promise.all(
       [file, names.labels, names.trueLabels, names.classifier, names.bias].map(
         read,
@@ -58,7 +65,14 @@ export async function metrics(
     return 2;
   }
   if (options.out) {
-    const problem = await outputProblem(options.out);
+    const inputs = Object.values(names).filter(
+      (p): p is string => typeof p === 'string',
+    );
+    const problem =
+      (await outputProblem(options.out)) ??
+      (inputs.some((p) => resolve(p) === resolve(options.out!))
+        ? 'it is one of the input files'
+        : null);
     if (problem) {
       console.error(
         `nclab metrics: cannot write --out ${options.out}: ${problem}`,

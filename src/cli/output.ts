@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 
 /** Why `out` cannot take a report, or null. */
 export async function outputProblem(out: string): Promise<string | null> {
+  if (out.endsWith('/')) return 'it names a directory; give a file name';
   const path = resolve(out);
   const existing = await stat(path).catch(() => null);
   if (existing?.isDirectory()) return 'it is a directory; give a file name';

@@ -14,6 +14,9 @@
 import { InvalidArgumentError } from '../gpu/errors';
 import { parseNpy } from './npy';
 
+/** Most classes the metrics take (their K×K and d×K work grows with K). */
+export const MAX_METRIC_CLASSES = 1024;
+
 export interface FeatureFiles<T = Uint8Array> {
   features: T;
   labels: T;
@@ -67,10 +70,10 @@ function labelsOf(
   const values = new Uint32Array(N);
   for (let n = 0; n < N; n++) {
     const y = data[n]!;
-    if (y < 0 || y >= 2 ** 16) {
+    if (y < 0 || y >= MAX_METRIC_CLASSES) {
       throw new InvalidArgumentError(
         `${name}: entry ${n} = ${y} is invalid; expected a class from 0 to ` +
-          `${2 ** 16 - 1}`,
+          `${MAX_METRIC_CLASSES - 1}`,
       );
     }
     values[n] = y;
@@ -124,6 +127,12 @@ export function loadFeatures(
       throw new InvalidArgumentError(
         `${names.classifier}: shape ${shapeText(w.shape)} is invalid; ` +
           `expected (K, ${d}), one row per class`,
+      );
+    }
+    if (w.shape[0]! > MAX_METRIC_CLASSES) {
+      throw new InvalidArgumentError(
+        `${names.classifier}: ${w.shape[0]} rows is invalid; expected at ` +
+          `most ${MAX_METRIC_CLASSES} classes`,
       );
     }
     if (w.shape[0]! < K) {

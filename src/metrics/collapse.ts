@@ -77,9 +77,13 @@ async function groupingStatistics(
   const [B, d] = H.shape;
   const { sums, counts } = await classSums(rt, H, labels, K);
   const [sumData, countData] = await downloadAll(rt, [sums, counts]);
-  // Means and M̃ in float64, uploaded in float32 for the passes below.
+  // Means and M̃ in float64 (uploaded in float32 for the passes below). The
+  // float64 M̃ goes to the finish: its columns, weighted by the counts, sum
+  // to 0 to float64 rounding, which keeps G's null vector; float32 columns
+  // would not, and with a large common offset in the features the rounding
+  // leaves an eigenvalue above any cutoff that then dominates NC1.
   const means = new Float32Array(B * d * K);
-  const centred = new Float32Array(B * d * K);
+  const centred = new Float64Array(B * d * K);
   for (let b = 0; b < B; b++) {
     const n = Array.from({ length: K }, (_, k) => countData![b * K + k]!);
     const total = n.reduce((a, c) => a + c, 0);
@@ -90,13 +94,14 @@ async function groupingStatistics(
       global /= total;
       for (let k = 0; k < K; k++) {
         if (n[k] === 0) continue;
-        means[row + k] = sumData![row + k]! / n[k]!;
-        centred[row + k] = means[row + k]! - global;
+        const mean = sumData![row + k]! / n[k]!;
+        means[row + k] = mean;
+        centred[row + k] = mean - global;
       }
     }
   }
   const meansT = rt.upload(means, [B, d, K], 'f32');
-  const centredT = rt.upload(centred, [B, d, K], 'f32');
+  const centredT = rt.upload(Float32Array.from(centred), [B, d, K], 'f32');
   const { X, dist } = await centreColumns(rt, H, labels, meansT);
   const P = await matmul(rt, centredT, X, { transA: true });
   const A = await matmul(rt, P, P, { transB: true });

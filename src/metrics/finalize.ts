@@ -102,16 +102,31 @@ export function gramPseudoInverse(
   counts: ArrayLike<number>,
   size: number,
 ): { pinv: Float64Array; method: 'rank-one' | 'eigen'; rank: number } {
-  const { values, vectors } = symmetricEigen(G, size);
+  if (size < 2)
+    return { pinv: new Float64Array(size * size), method: 'eigen', rank: 0 };
+  // G's null vector is w ∝ counts in exact arithmetic; project it out so
+  // that rounding cannot leave a spurious eigenvalue along it.
+  const scale = norm(counts);
+  const w = Array.from(counts, (c) => c / scale);
+  const Gw = Array.from({ length: size }, (_, a) => {
+    let t = 0;
+    for (let b = 0; b < size; b++) t += G[a * size + b]! * w[b]!;
+    return t;
+  });
+  const wGw = Gw.reduce((t, v, a) => t + v * w[a]!, 0);
+  const Gp = Float64Array.from(G, (g, i) => {
+    const a = Math.floor(i / size);
+    const b = i % size;
+    return g - w[a]! * Gw[b]! - Gw[a]! * w[b]! + w[a]! * w[b]! * wGw;
+  });
+  const { values, vectors } = symmetricEigen(Gp, size);
   const largest = Math.max(0, ...Array.from(values, Math.abs));
   const kept = Array.from(values, (v) =>
     largest > 0 && Math.abs(v) > PINV_RELATIVE_CUTOFF * largest ? v : 0,
   );
   const rank = kept.filter((v) => v !== 0).length;
-  if (rank === size - 1 && size > 1) {
-    const scale = norm(counts);
-    const w = Array.from(counts, (c) => c / scale);
-    const completed = Float64Array.from(G, (g, i) => {
+  if (rank === size - 1) {
+    const completed = Float64Array.from(Gp, (g, i) => {
       const a = Math.floor(i / size);
       return g + w[a]! * w[i % size]!;
     });

@@ -140,6 +140,8 @@ export interface MetricsCase {
   spread?: number;
   flip?: number;
   classifier?: boolean;
+  /** A constant added to every feature (a large common offset). */
+  offset?: number;
 }
 
 export interface MetricsSet {
@@ -173,9 +175,10 @@ export function metricsInputs(c: MetricsCase): MetricsSet {
   }
   const spread = c.kind === 'collapsed' ? 0 : (c.spread ?? 0.5);
   const H = new Float32Array(d * N);
+  const offset = c.offset ?? 0;
   truth.forEach((k, n) => {
     for (let i = 0; i < d; i++)
-      H[i * N + n] = centres[i * K + k]! + spread * rng.normal();
+      H[i * N + n] = offset + centres[i * K + k]! + spread * rng.normal();
   });
   if (c.kind === 'coincident') {
     // Class 1 repeats class 0's examples: their means are equal.
