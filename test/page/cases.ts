@@ -22,7 +22,9 @@ import {
   type MdTrainConfig,
 } from '../../src/train/md';
 import { trainUfmBatch, type UfmTrainConfig } from '../../src/train/ufm';
+import { knnLists } from '../../src/kernels/knn';
 import { collapseMetrics } from '../../src/metrics/collapse';
+import { f32FromBase64 } from '../../src/util/base64';
 import {
   classSumsInputs,
   lossBatchInputs,
@@ -425,6 +427,27 @@ export const cases = {
           typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
         ),
       ) as unknown;
+    });
+  },
+
+  /** k-NN lists of N points (rows of p values, base64 float32). */
+  async knn(args: {
+    points: string;
+    N: number;
+    p: number;
+    k: number;
+    tile?: number;
+  }) {
+    return withRuntime(async (rt) => {
+      const lists = await knnLists(
+        rt,
+        f32FromBase64(args.points),
+        args.N,
+        args.p,
+        args.k,
+        args.tile,
+      );
+      return { index: toBase64(lists.index), dist: toBase64(lists.dist) };
     });
   },
 
