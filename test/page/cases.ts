@@ -22,7 +22,8 @@ import {
   type MdTrainConfig,
 } from '../../src/train/md';
 import { trainUfmBatch, type UfmTrainConfig } from '../../src/train/ufm';
-import { knnLists } from '../../src/kernels/knn';
+import { knnLists, symmetricGraph } from '../../src/kernels/knn';
+import { trainGraphBatch, type GraphTrainConfig } from '../../src/train/graph';
 import { collapseMetrics } from '../../src/metrics/collapse';
 import { f32FromBase64 } from '../../src/util/base64';
 import {
@@ -448,6 +449,62 @@ export const cases = {
         args.tile,
       );
       return { index: toBase64(lists.index), dist: toBase64(lists.dist) };
+    });
+  },
+
+  /**
+   * The graph model on points (rows, base64 float32): k-NN graph on the GPU,
+   * then a batch of configurations trained on it.
+   */
+  async trainGraph(args: {
+    points: string;
+    N: number;
+    p: number;
+    k: number;
+    trainCount: number;
+    labels: number[];
+    trueLabels: number[];
+    configs: Array<Omit<GraphTrainConfig, 'labels'> & { labels?: number[] }>;
+  }) {
+    return withRuntime(async (rt) => {
+      const lists = await knnLists(
+        rt,
+        f32FromBase64(args.points),
+        args.N,
+        args.p,
+        args.k,
+      );
+      const graph = symmetricGraph(lists, args.N);
+      const results = await trainGraphBatch(
+        rt,
+        {
+          N: args.N,
+          trainCount: args.trainCount,
+          labels: Uint32Array.from(args.labels),
+          trueLabels: Uint32Array.from(args.trueLabels),
+          graph,
+        },
+        args.configs.map((c) => ({
+          ...c,
+          labels: c.labels ? Uint32Array.from(c.labels) : undefined,
+        })),
+      );
+      const plain = JSON.parse(
+        JSON.stringify(
+          results.map((r) => ({
+            ...r,
+            W: toBase64(r.W),
+            H: toBase64(r.H),
+            b: toBase64(r.b),
+          })),
+          (_, v: unknown) =>
+            typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
+        ),
+      ) as unknown;
+      return {
+        graph: { index: toBase64(graph.index), degree: graph.degree },
+        results: plain,
+      };
     });
   },
 
