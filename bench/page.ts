@@ -15,6 +15,7 @@ import {
 import { matmul, planMatmul } from '../src/kernels/matmul';
 import { randomFloats, randomLabels } from '../src/util/random';
 import { measurement, progress, sampleTimes } from './sampling';
+import { measureKnn } from './graph';
 import { measureCopy, measureMetrics } from './metrics';
 import { measureUfm } from './training';
 import {
@@ -153,6 +154,7 @@ async function measureWorkload(
   if (w.kind === 'ufm') return measureUfm(rt, w, repeats, methods);
   if (w.kind === 'metrics') return measureMetrics(rt, w, repeats, methods);
   if (w.kind === 'copy') return measureCopy(rt, w, repeats, methods);
+  if (w.kind === 'knn') return measureKnn(rt, w, w.repeats, methods);
   const { shape, unit, workPerOp } = describeWorkload(w);
   const result: WorkloadResult = {
     name: w.name,

@@ -1,4 +1,5 @@
-// The benchmark from Node: `npx tsx bench/run.ts [--quick] [--out DIR]`
+// The benchmark from Node: `npx tsx bench/run.ts [--quick] [--only NAME]
+// [--out DIR]`
 // opens bench/index.html in Chromium, runs it, writes the result as JSON and
 // as a markdown table to bench/results/<timestamp>.{json,md} and prints the
 // table. Progress goes to stderr; the exit code is 1 when a workload failed
@@ -25,6 +26,8 @@ export interface RunBenchOptions {
   outDir?: string;
   /** Progress and page errors; stderr by default. */
   log?: (line: string) => void;
+  /** Run only the workloads with these names. */
+  only?: string[];
 }
 
 export interface BenchRun {
@@ -68,7 +71,7 @@ function tableRow(w: WorkloadResult): string {
     w.js ? formatMs(w.js.medianMs) : '–',
     formatRate(w.js, w),
     w.ratio !== undefined ? `${w.ratio.toPrecision(2)}×` : '–',
-    w.verified ? 'yes' : '**no**',
+    w.skipped ? 'skipped' : w.verified ? 'yes' : '**no**',
   ];
   return `| ${cells.join(' | ')} |`;
 }
@@ -141,7 +144,9 @@ export function formatMarkdown(result: BenchResult, browser: string): string {
     '',
     'nclab plans:',
     '',
-    ...result.workloads.map((w) => `- ${w.name}: ${w.plan ?? 'not planned'}`),
+    ...result.workloads.map(
+      (w) => `- ${w.name}: ${w.skipped ?? w.plan ?? 'not planned'}`,
+    ),
   );
   const failures = collectFailures(result);
   if (failures.length > 0) {
@@ -175,7 +180,7 @@ function roofline(result: BenchResult): string[] {
 function collectFailures(result: BenchResult): string[] {
   return [
     ...result.workloads
-      .filter((w) => !w.verified)
+      .filter((w) => !w.verified && !w.skipped)
       .map((w) => `${w.name}: ${w.problem ?? 'not verified'}`),
     ...result.problems,
   ];
@@ -214,10 +219,19 @@ export async function runBench(
     });
     await page.waitForFunction(() => window.nclabBench !== undefined);
     const quick = options.quick ?? false;
-    const names = await page.evaluate(
+    const all = await page.evaluate(
       (q) => window.nclabBench!.workloads(q),
       quick,
     );
+    const names = options.only
+      ? all.filter((name) => options.only!.includes(name))
+      : all;
+    if (names.length === 0) {
+      throw new Error(
+        `no workload is named ${options.only!.map((n) => `"${n}"`).join(', ')}; ` +
+          `the workloads are ${all.map((n) => `"${n}"`).join(', ')}`,
+      );
+    }
     // One page call per workload: each gets a fresh device, so no row
     // inherits another's compiled pipelines or pooled buffers.
     const parts: BenchResult[] = [];
@@ -254,15 +268,22 @@ export async function runBench(
   };
 }
 
-const USAGE = 'usage: npx tsx bench/run.ts [--quick] [--out DIR]';
+const USAGE =
+  'usage: npx tsx bench/run.ts [--quick] [--only NAME]... [--out DIR]';
 
 async function main(): Promise<number> {
-  let values: { quick?: boolean; out?: string; help?: boolean };
+  let values: {
+    quick?: boolean;
+    out?: string;
+    only?: string[];
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       options: {
         quick: { type: 'boolean' },
         out: { type: 'string' },
+        only: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -277,7 +298,11 @@ async function main(): Promise<number> {
   }
 
   try {
-    const run = await runBench({ quick: values.quick, outDir: values.out });
+    const run = await runBench({
+      quick: values.quick,
+      outDir: values.out,
+      only: values.only,
+    });
     console.log(run.markdown);
     console.error(`[bench] wrote ${run.jsonPath} and ${run.markdownPath}`);
     if (run.failures.length > 0) {

@@ -52,6 +52,20 @@ export interface MetricsWorkload {
   seed: number;
 }
 
+/** The k-NN lists of N points in p dimensions (src/kernels/knn.ts). */
+export interface KnnWorkload {
+  kind: 'knn';
+  name: string;
+  N: number;
+  p: number;
+  k: number;
+  seed: number;
+  /** false: run only on a real GPU (too slow on a CPU emulation). */
+  fallbackOnly?: boolean;
+  /** Timed repeats (each is seconds long). */
+  repeats: number;
+}
+
 /** Read and write `floats` floats once: the adapter's bandwidth roof. */
 export interface CopyWorkload {
   kind: 'copy';
@@ -64,7 +78,8 @@ export type Workload =
   | ClassSumsWorkload
   | UfmWorkload
   | MetricsWorkload
-  | CopyWorkload;
+  | CopyWorkload
+  | KnnWorkload;
 
 export type RateUnit = 'GFLOP/s' | 'GB/s' | 'steps/s';
 
@@ -188,6 +203,15 @@ export function workloads(quick: boolean): Workload[] {
         seed: 6,
       },
       { kind: 'copy', name: 'copy', floats: 1 << 16 },
+      {
+        kind: 'knn',
+        name: 'knn graph',
+        N: 1_000,
+        p: 16,
+        k: 10,
+        seed: 7,
+        repeats: 1,
+      },
     ];
   }
   return [
@@ -224,6 +248,26 @@ export function workloads(quick: boolean): Workload[] {
       seed: 6,
     },
     { kind: 'copy', name: 'copy', floats: 1 << 24 },
+    // PCA-50-sized points, as for Fashion-MNIST; one timed repeat each.
+    {
+      kind: 'knn',
+      name: 'knn graph N=10000',
+      N: 10_000,
+      p: 50,
+      k: 10,
+      seed: 7,
+      repeats: 1,
+    },
+    {
+      kind: 'knn',
+      name: 'knn graph N=70000',
+      N: 70_000,
+      p: 50,
+      k: 10,
+      seed: 8,
+      repeats: 1,
+      fallbackOnly: false,
+    },
   ];
 }
 
@@ -260,6 +304,14 @@ export function describeWorkload(w: Workload): {
       // The features' bytes per full metric set: a rate comparable with
       // the copy row (each pass reads H or X once; there are several).
       workPerOp: w.d * w.N * 4,
+    };
+  }
+  if (w.kind === 'knn') {
+    return {
+      shape: `${w.N} points × ${w.p}, k = ${w.k}`,
+      unit: 'GFLOP/s',
+      // The distances: N² dot products of length p (multiply and add).
+      workPerOp: 2 * w.N * w.N * w.p,
     };
   }
   if (w.kind === 'copy') {
@@ -411,6 +463,8 @@ export interface WorkloadResult {
   referenceError?: { nclab: number; js: number };
   /** Why the workload failed; absent when it ran and verified. */
   problem?: string;
+  /** Why it was not run on this adapter (not a failure). */
+  skipped?: string;
   /** How nclab planned it, e.g. the split-K count. */
   plan?: string;
   /** Pipelines this workload compiled (0: cached by an earlier one). */
