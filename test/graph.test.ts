@@ -281,6 +281,8 @@ describeGpu('graph model on the GPU', (gpu) => {
           expect(trainAccuracy).toBe(1);
           expect(Math.abs(r.testAccuracy! - 0.5)).toBeLessThanOrEqual(0.05);
           if (draw.eta > 0) expect(Number(m.memorization)).toBeGreaterThan(0);
+          // …and the clean examples of each class collapse onto their mean.
+          expect(Number(m.nc1Clean)).toBeLessThan(1e-3);
         } else if (draw.eta === 0) {
           // The coupling carries the labels to the test images.
           expect(r.testAccuracy!).toBeGreaterThan(0.8);
@@ -291,7 +293,8 @@ describeGpu('graph model on the GPU', (gpu) => {
           `train acc ${trainAccuracy.toFixed(3)}, test acc ` +
           `${r.testAccuracy!.toFixed(3)}, memorization ` +
           `${Number(m.relativeMemorization).toFixed(3)}, dilation ` +
-          `${Number(m.relativeDilation).toFixed(3)}`
+          `${Number(m.relativeDilation).toFixed(3)}, NC1 clean ` +
+          `${Number(m.nc1Clean).toExponential(1)}`
         );
       });
       console.info(rows.join('\n'));

@@ -22,7 +22,9 @@ import {
   type MdTrainConfig,
 } from '../../src/train/md';
 import { trainUfmBatch, type UfmTrainConfig } from '../../src/train/ufm';
+import { gaussianMixture } from '../../src/data/mixtures';
 import { knnLists, symmetricGraph } from '../../src/kernels/knn';
+import { principalComponents } from '../../src/preprocess/pca';
 import { trainGraphBatch, type GraphTrainConfig } from '../../src/train/graph';
 import { collapseMetrics } from '../../src/metrics/collapse';
 import { f32FromBase64 } from '../../src/util/base64';
@@ -504,6 +506,32 @@ export const cases = {
       return {
         graph: { index: toBase64(graph.index), degree: graph.degree },
         results: plain,
+      };
+    });
+  },
+
+  /** PCA of a seeded Gaussian mixture (K = 4, rows of D). */
+  async pca(args: { perClass: number; D: number; p: number; seed: number }) {
+    return withRuntime(async (rt) => {
+      const mixture = gaussianMixture({
+        K: 4,
+        dim: args.D,
+        perClass: args.perClass,
+        separation: 6,
+        seed: args.seed,
+      });
+      const N = 4 * args.perClass;
+      const result = await principalComponents(
+        rt,
+        mixture.points,
+        N,
+        args.D,
+        args.p,
+      );
+      return {
+        components: Array.from(result.components),
+        variances: result.variances,
+        projected: toBase64(result.projected),
       };
     });
   },
