@@ -5,11 +5,20 @@
 import { InvalidArgumentError } from '../gpu/errors';
 import type { Runtime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
-import { LOSS_STATS } from '../kernels/losses';
+import { classSums } from '../kernels/classSums';
+import {
+  LOSS_STATS,
+  lossForward,
+  lossTotals,
+  type LossConfig,
+} from '../kernels/losses';
+import { matmul } from '../kernels/matmul';
 import type { LossSpec } from '../reference/losses';
 import type { CollapseMetrics } from '../metrics/collapse';
 import type { GroupingMetrics } from '../metrics/finalize';
 import {
+  checkFinite,
+  optimizerStep,
   packOptimizerConfigs,
   type BlockOptimizer,
   type BlockState,
@@ -174,4 +183,67 @@ export async function trajectoryPoints(
       classifierNorm: Math.sqrt(normSq / configs[b]!.K),
     };
   });
+}
+
+/** The GPU state of a batch of free-features models (ufm, graph). */
+export interface FreeFeatureBatch {
+  W: BlockState;
+  H: BlockState;
+  bias: BlockState;
+  labels: Tensor<'u32'>;
+  /** Per column: its weight in the loss (0 for padding and test columns). */
+  weights: Tensor<'f32'>;
+  zeroLabels: Tensor<'u32'>;
+  status: Tensor<'u32'>;
+  lossConfigs: LossConfig[];
+}
+
+/**
+ * Runs steps 0…`steps` of full-batch training: the fused loss and its
+ * totals (handed to `record` at the logged steps), the divergence check,
+ * ∂W = dZ·Hᵀ, ∂H = Wᵀ·dZ, ∂b = Σ_n dZ (dZ already carries its scale), an
+ * optional extra term added to ∂H (the graph coupling), and the three
+ * optimizer updates. Nothing is read back except in `record`.
+ */
+export async function trainFreeFeatures(
+  rt: Runtime,
+  batch: FreeFeatureBatch,
+  steps: number,
+  hooks: {
+    record: (step: number, totals: Tensor<'f32'>) => Promise<void>;
+    addToFeatureGradient?: (gH: Tensor<'f32'>) => Promise<void>;
+  },
+): Promise<void> {
+  const { W, H, bias, status, zeroLabels } = batch;
+  const logged = new Set(logSpacedSteps(steps));
+  const inputs = {
+    W: W.params,
+    H: H.params,
+    bias: bias.params,
+    labels: batch.labels,
+    weights: batch.weights,
+  };
+  for (let step = 0; step <= steps; step++) {
+    const { dZ, stats } = await lossForward(rt, inputs, batch.lossConfigs);
+    const totals = await lossTotals(rt, stats, zeroLabels);
+    stats.release();
+    if (logged.has(step)) await hooks.record(step, totals);
+    if (step === steps) {
+      totals.release();
+      dZ.release();
+      return;
+    }
+    await checkFinite(rt, totals, status, step);
+    totals.release();
+    const gW = await matmul(rt, dZ, H.params, { transB: true });
+    const gH = await matmul(rt, W.params, dZ, { transA: true });
+    const gb = await classSums(rt, dZ, zeroLabels, 1);
+    gb.counts.release();
+    dZ.release();
+    await hooks.addToFeatureGradient?.(gH);
+    await optimizerStep(rt, W, gW, status, step);
+    await optimizerStep(rt, H, gH, status, step);
+    await optimizerStep(rt, bias, gb.sums, status, step);
+    for (const t of [gW, gH, gb.sums]) t.release();
+  }
 }

@@ -14,20 +14,16 @@ import type { KernelSource } from '../gpu/kernels';
 import type { Runtime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import { UniformWriter } from '../gpu/uniforms';
-import { classSums } from '../kernels/classSums';
 import type { NeighbourGraph } from '../kernels/knn';
-import { lossForward, lossTotals } from '../kernels/losses';
-import { matmul } from '../kernels/matmul';
-import { checkFinite, optimizerStep } from '../kernels/optimizer';
 import { collapseMetrics, type CollapseMetrics } from '../metrics/collapse';
 import { initialGraphParams } from '../reference/graph';
 import {
   batchSteps,
   blockOptimizer,
   createBlock,
-  logSpacedSteps,
   padded,
   releaseBlock,
+  trainFreeFeatures,
   trajectoryPoints,
   type TrainingSettings,
   type TrajectoryPoint,
@@ -220,51 +216,30 @@ export async function trainGraphBatch(
     gradScale: 1 / trainCount,
   }));
   const totalWeights = configs.map(() => trainCount);
-  const logged = new Set(logSpacedSteps(steps));
   const trajectories: TrajectoryPoint[][] = configs.map(() => []);
 
   try {
-    const inputs = {
-      W: W.params,
-      H: H.params,
-      bias: bias.params,
-      labels,
-      weights,
-    };
-    for (let step = 0; step <= steps; step++) {
-      const { dZ, stats } = await lossForward(rt, inputs, lossConfigs);
-      const totals = await lossTotals(rt, stats, zeroLabels);
-      stats.release();
-      if (logged.has(step)) {
-        const points = await trajectoryPoints(
-          rt,
-          step,
-          totals,
-          W.params,
-          configs,
-          totalWeights,
-        );
-        points.forEach((p, b) => trajectories[b]!.push(p));
-        onProgress?.(step, steps);
-      }
-      if (step === steps) {
-        totals.release();
-        dZ.release();
-        break;
-      }
-      await checkFinite(rt, totals, status, step);
-      totals.release();
-      const gW = await matmul(rt, dZ, H.params, { transB: true });
-      const gH = await matmul(rt, W.params, dZ, { transA: true });
-      const gb = await classSums(rt, dZ, zeroLabels, 1);
-      gb.counts.release();
-      dZ.release();
-      await addCoupling(rt, H.params, gH, graphTensors, scales, graph.degree);
-      await optimizerStep(rt, W, gW, status, step);
-      await optimizerStep(rt, H, gH, status, step);
-      await optimizerStep(rt, bias, gb.sums, status, step);
-      for (const t of [gW, gH, gb.sums]) t.release();
-    }
+    await trainFreeFeatures(
+      rt,
+      { W, H, bias, labels, weights, zeroLabels, status, lossConfigs },
+      steps,
+      {
+        record: async (step, totals) => {
+          const points = await trajectoryPoints(
+            rt,
+            step,
+            totals,
+            W.params,
+            configs,
+            totalWeights,
+          );
+          points.forEach((p, b) => trajectories[b]!.push(p));
+          onProgress?.(step, steps);
+        },
+        addToFeatureGradient: (gH) =>
+          addCoupling(rt, H.params, gH, graphTensors, scales, graph.degree),
+      },
+    );
 
     // Metrics of the training columns only: test columns get label K.
     const only = (source: (b: number) => ArrayLike<number>) =>

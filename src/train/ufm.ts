@@ -6,19 +6,15 @@
 
 import type { Runtime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
-import { classSums } from '../kernels/classSums';
-import { lossForward, lossTotals } from '../kernels/losses';
-import { matmul } from '../kernels/matmul';
 import { collapseMetrics } from '../metrics/collapse';
-import { checkFinite, optimizerStep } from '../kernels/optimizer';
 import { initialUfmState } from '../reference/ufm';
 import {
   batchSteps,
   blockOptimizer,
   createBlock,
-  logSpacedSteps,
   padded,
   releaseBlock,
+  trainFreeFeatures,
   trajectoryMetrics,
   trajectoryPoints,
   type TrainingSettings,
@@ -163,7 +159,6 @@ export async function trainUfmBatch(
           'u32',
         );
 
-  const logged = new Set(logSpacedSteps(steps));
   const trajectories: TrajectoryPoint[][] = configs.map(() => []);
   const record = async (step: number, totals: Tensor<'f32'>) => {
     const points = await trajectoryPoints(
@@ -194,42 +189,17 @@ export async function trainUfmBatch(
     );
   };
 
-  const inputs = {
-    W: W.params,
-    H: H.params,
-    bias: bias.params,
-    labels,
-    weights,
-  };
-  for (let step = 0; step <= steps; step++) {
-    const { dZ, stats } = await lossForward(rt, inputs, lossConfigs);
-    const totals = await lossTotals(rt, stats, zeroLabels);
-    stats.release();
-    if (logged.has(step)) {
-      await record(step, totals);
-      onProgress?.(step, steps);
-    }
-    if (step === steps) {
-      totals.release();
-      dZ.release();
-      break;
-    }
-    await checkFinite(rt, totals, status, step);
-    totals.release();
-
-    // ∂W = dZ·Hᵀ, ∂H = Wᵀ·dZ, ∂b = Σ_n dZ (dZ already carries 1/N).
-    const gW = await matmul(rt, dZ, H.params, { transB: true });
-    const gH = await matmul(rt, W.params, dZ, { transA: true });
-    const gb = await classSums(rt, dZ, zeroLabels, 1);
-    gb.counts.release();
-    dZ.release();
-    await optimizerStep(rt, W, gW, status, step);
-    await optimizerStep(rt, H, gH, status, step);
-    await optimizerStep(rt, bias, gb.sums, status, step);
-    gW.release();
-    gH.release();
-    gb.sums.release();
-  }
+  await trainFreeFeatures(
+    rt,
+    { W, H, bias, labels, weights, zeroLabels, status, lossConfigs },
+    steps,
+    {
+      record: async (step, totals) => {
+        await record(step, totals);
+        onProgress?.(step, steps);
+      },
+    },
+  );
 
   const [Wf, Hf, bf, statusF] = await Promise.all([
     rt.download(W.params),
