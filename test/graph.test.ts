@@ -214,6 +214,36 @@ describeGpu('graph model on the GPU', (gpu) => {
     });
   });
 
+  test('refuses a feature step the coupling would make diverge', async () => {
+    const mixture = gaussianMixture({
+      K: 2,
+      dim: 3,
+      perClass: 10,
+      separation: 3,
+      seed: 1,
+    });
+    // lr_H = N_train·lr = 2 and γ = 5: 2·(1e-3 + 2·5/20) = 1.002 is fine;
+    // γ = 20 gives 2·(1e-3 + 2) = 4.002 ≥ 2.
+    const run = (gamma: number) =>
+      gpu.run('trainGraph', {
+        points: toBase64(mixture.points),
+        N: 20,
+        p: 3,
+        k: 3,
+        trainCount: 20,
+        labels: Array.from(mixture.labels),
+        trueLabels: Array.from(mixture.labels),
+        configs: [config({ gamma, lr: 0.1, steps: 5 })].map(
+          ({ labels: _, ...c }) => c,
+        ),
+      });
+    await expect(run(5)).resolves.toBeDefined();
+    await expect(run(20)).rejects.toThrow(
+      'trainGraphBatch: configs[0]: lr_H·(λ_H + 2γ/N_train) = 4.002 ≥ 2: ' +
+        'gd on the features would diverge; lower lrH, gamma or lambdaH',
+    );
+  });
+
   test(
     'on Fashion-MNIST 0/1: γ = 0 is the ufm, γ > 0 gives the test images features',
     { timeout: 900_000 },
