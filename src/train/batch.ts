@@ -148,6 +148,40 @@ export function createBlock(
   };
 }
 
+/**
+ * The W [B, KMAX, DMAX], H [B, DMAX, N] and bias [B, KMAX, 1] blocks of a
+ * free-features batch: W and b step at lr, the features at lr_H (N·lr by
+ * default, N the examples that carry the loss), projected when positive.
+ */
+export function createFreeFeatureBlocks(
+  rt: Runtime,
+  configs: readonly TrainingSettings[],
+  start: { W: Float32Array; H: Float32Array; b: Float32Array },
+  sizes: { KMAX: number; DMAX: number; N: number },
+  lossExamples: (b: number) => number,
+): { W: BlockState; H: BlockState; bias: BlockState } {
+  const B = configs.length;
+  const { KMAX, DMAX, N } = sizes;
+  const pick = (block: 'W' | 'H' | 'b') =>
+    configs.map((c, b) =>
+      block === 'W'
+        ? blockOptimizer(c, c.lr, c.lambdaW)
+        : block === 'b'
+          ? blockOptimizer(c, c.lr, c.lambdaB)
+          : blockOptimizer(
+              c,
+              c.lrH ?? lossExamples(b) * c.lr,
+              c.lambdaH,
+              c.positive,
+            ),
+    );
+  return {
+    W: createBlock(rt, start.W, [B, KMAX, DMAX], pick('W')),
+    H: createBlock(rt, start.H, [B, DMAX, N], pick('H')),
+    bias: createBlock(rt, start.b, [B, KMAX, 1], pick('b')),
+  };
+}
+
 export function releaseBlock(block: BlockState): void {
   for (const t of Object.values(block)) (t as Tensor).release();
 }

@@ -19,8 +19,7 @@ import { collapseMetrics, type CollapseMetrics } from '../metrics/collapse';
 import { initialGraphParams } from '../reference/graph';
 import {
   batchSteps,
-  blockOptimizer,
-  createBlock,
+  createFreeFeatureBlocks,
   padded,
   releaseBlock,
   trainFreeFeatures,
@@ -156,28 +155,12 @@ export async function trainGraphBatch(
     i < configs[b]!.d ? starts[b]!.H[i * N + n] : undefined,
   );
   const b0 = new Float32Array(B * KMAX);
-  const blocks = configs.map((c) => ({
-    W: blockOptimizer(c, c.lr, c.lambdaW),
-    H: blockOptimizer(c, c.lrH ?? trainCount * c.lr, c.lambdaH, c.positive),
-    b: blockOptimizer(c, c.lr, c.lambdaB),
-  }));
-  const W = createBlock(
+  const { W, H, bias } = createFreeFeatureBlocks(
     rt,
-    W0,
-    [B, KMAX, DMAX],
-    blocks.map((x) => x.W),
-  );
-  const H = createBlock(
-    rt,
-    H0,
-    [B, DMAX, N],
-    blocks.map((x) => x.H),
-  );
-  const bias = createBlock(
-    rt,
-    b0,
-    [B, KMAX, 1],
-    blocks.map((x) => x.b),
+    configs,
+    { W: W0, H: H0, b: b0 },
+    { KMAX, DMAX, N },
+    () => trainCount,
   );
 
   const labelData = new Uint32Array(B * N);

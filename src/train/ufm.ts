@@ -10,8 +10,7 @@ import { collapseMetrics } from '../metrics/collapse';
 import { initialUfmState } from '../reference/ufm';
 import {
   batchSteps,
-  blockOptimizer,
-  createBlock,
+  createFreeFeatureBlocks,
   padded,
   releaseBlock,
   trainFreeFeatures,
@@ -39,14 +38,6 @@ export interface UfmResult {
   divergedAtStep: number | null;
   /** Classes whose mean feature is (numerically) zero. */
   deadClasses: number[];
-}
-
-function blockOptimizers(c: UfmTrainConfig, N: number) {
-  return {
-    W: blockOptimizer(c, c.lr, c.lambdaW),
-    H: blockOptimizer(c, c.lrH ?? N * c.lr, c.lambdaH, c.positive),
-    b: blockOptimizer(c, c.lr, c.lambdaB),
-  };
 }
 
 function deadClasses(
@@ -124,24 +115,12 @@ export async function trainUfmBatch(
     weightData.fill(1, b * NMAX, b * NMAX + Ns[b]!);
   });
 
-  const blocks = configs.map((c, b) => blockOptimizers(c, Ns[b]!));
-  const W = createBlock(
+  const { W, H, bias } = createFreeFeatureBlocks(
     rt,
-    W0,
-    [B, KMAX, DMAX],
-    blocks.map((x) => x.W),
-  );
-  const H = createBlock(
-    rt,
-    H0,
-    [B, DMAX, NMAX],
-    blocks.map((x) => x.H),
-  );
-  const bias = createBlock(
-    rt,
-    b0,
-    [B, KMAX, 1],
-    blocks.map((x) => x.b),
+    configs,
+    { W: W0, H: H0, b: b0 },
+    { KMAX, DMAX, N: NMAX },
+    (b) => Ns[b]!,
   );
   const labels = rt.upload(labelData, [B, 1, NMAX], 'u32');
   const weights = rt.upload(weightData, [B, 1, NMAX], 'f32');
