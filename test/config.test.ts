@@ -77,7 +77,7 @@ describe('parseUfmConfig', () => {
     ],
     [
       { model: 'resnet' },
-      'config.model = "resnet" is invalid; expected "ufm" or "md"',
+      'config.model = "resnet" is invalid; expected "ufm", "md" or "graph"',
     ],
     [{ steps: 2.5 }, 'config.steps = 2.5 is invalid; expected an integer ≥ 1'],
     [
@@ -301,5 +301,83 @@ describe('configuration files', () => {
   test('report the resolved feature step size', () => {
     const [run] = parseConfigurations(VALID);
     expect(run!.config.lrH).toBe(12 * 0.5);
+  });
+});
+
+const GRAPH = {
+  model: 'graph',
+  d: 2,
+  loss: { kind: 'ce' },
+  lambdaW: 1e-3,
+  lambdaH: 1e-3,
+  lr: 0.5,
+  steps: 100,
+  gamma: 1,
+  data: { kind: 'fashion-mnist', source: 'fixture', perClass: 100 },
+  noise: { kind: 'symmetric', eta: 0.2 },
+};
+
+describe('graph configurations', () => {
+  test('take K and the training count from their data', () => {
+    const run = parseConfig({ ...GRAPH, lrH: 50 });
+    if (run.model !== 'graph') throw new Error('expected a graph run');
+    expect(run.config.K).toBe(2);
+    expect(run.config.lrH).toBe(50);
+    expect(run.data).toEqual({
+      kind: 'fashion-mnist',
+      source: 'fixture',
+      classes: [0, 1],
+      perClass: 100,
+      testPerClass: 250,
+      seed: 0,
+      pca: 50,
+    });
+    expect(run.k).toBe(10);
+    // The noise seed is derived from the run's seed unless given.
+    expect(run.noise).toEqual({
+      kind: 'symmetric',
+      eta: 0.2,
+      seed: 0x9e3779b9,
+    });
+  });
+
+  test.each([
+    [
+      // lr_H = N_train·lr = 200: the coupling's curvature 2γ/N_train
+      // alone takes the step to the edge of stability.
+      { lr: 1, lambdaH: 0 },
+      'config.gamma = 1 is invalid; with lr_H = 200 (N_train·lr), ' +
+        'lr_H·(λ_H + 2γ/N_train) = 2 ≥ 2: gd on the features would diverge',
+    ],
+    [
+      { lrH: 50, graph: { k: 100 } },
+      'config.graph.k = 100 is invalid; expected an integer from 1 to 64',
+    ],
+    [
+      { lrH: 50, data: { kind: 'fashion-mnist', pca: 800 } },
+      'config.data.pca = 800 is invalid; expected at most 784 components',
+    ],
+    [
+      { lrH: 50, data: { kind: 'mixture', K: 5, dim: 3 } },
+      'config.data.dim = 3 is invalid; expected dim ≥ K − 1 = 4',
+    ],
+    [
+      { lrH: 50, data: { kind: 'imagenet' } },
+      'config.data.kind = "imagenet" is invalid; expected data with kind "fashion-mnist" or "mixture"',
+    ],
+    [
+      { lrH: 50, data: { kind: 'fashion-mnist', classes: [0, 0] } },
+      'config.data.classes = [0,0] is invalid; expected distinct classes',
+    ],
+    [
+      { lrH: 50, data: { kind: 'fashion-mnist', source: 'web' } },
+      'config.data.source = "web" is invalid; expected "package"',
+    ],
+    [
+      { lrH: 50, gamma: -1 },
+      'config.gamma = -1 is invalid; expected a number ≥ 0',
+    ],
+  ])('%j is refused with its path', (change, message) => {
+    expect(mdProblems({ ...GRAPH, ...change })).toContain(message);
   });
 });

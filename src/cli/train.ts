@@ -4,6 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 
+import { serveDatasets } from '../host/datasets';
 import { openSession } from '../host/session';
 import { parseConfigurations } from '../train/config';
 import type { TrainReport } from '../train/run';
@@ -28,10 +29,17 @@ export async function train(
     );
     return 2;
   }
+  // Data sets are read (and checked) here, before the browser starts.
+  const files = new Map<string, Uint8Array>();
   try {
-    const count = parseConfigurations(input).length;
+    const runs = parseConfigurations(input);
+    const count = runs.length;
     console.error(
       `[nclab] ${count} configuration${count > 1 ? 's' : ''} valid`,
+    );
+    serveDatasets(
+      runs.flatMap((r) => (r.model === 'graph' ? [r.data] : [])),
+      files,
     );
   } catch (error) {
     console.error(`nclab train: ${file}: ${(error as Error).message}`);
@@ -64,6 +72,7 @@ export async function train(
   process.once('SIGTERM', interrupted);
   const session = await openSession({
     log: options.verbose ? undefined : () => {},
+    files,
   });
   open.session = session;
   let report: TrainReport;

@@ -5,6 +5,10 @@ import { fileURLToPath } from 'node:url';
 
 import { createServer, type Plugin, type ViteDevServer } from 'vite';
 
+import { DATA_PREFIX } from '../data/datasets';
+
+export { DATA_PREFIX };
+
 export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface PageServer {
@@ -12,9 +16,6 @@ export interface PageServer {
   url: string;
   close(): Promise<void>;
 }
-
-/** Where served data appears: `${DATA_PREFIX}<name>`. */
-export const DATA_PREFIX = '/__nclab/data/';
 
 /**
  * Serves in-memory buffers at DATA_PREFIX + name: how the CLI hands large

@@ -5,8 +5,10 @@
 
 import { z } from 'zod';
 
+import type { DataSpec } from '../data/datasets';
 import { applyLabelNoise, noiseCounts, type NoiseSpec } from '../data/noise';
 import { InvalidArgumentError } from '../gpu/errors';
+import type { GraphTrainConfig } from './graph';
 import type { MdTrainConfig } from './md';
 import { configSchema, trainingFields } from './schema';
 import type { UfmTrainConfig } from './ufm';
@@ -71,6 +73,15 @@ export type RunConfig =
       noise: NoiseSpec | null;
       /** Fraction of examples whose observed label is not their true one. */
       flipRate: number;
+    }
+  | {
+      model: 'graph';
+      config: GraphTrainConfig;
+      data: DataSpec;
+      /** Neighbours per point of the k-NN graph. */
+      k: number;
+      /** Drawn on the training labels in the page, once the data is there. */
+      noise: NoiseSpec | null;
     };
 
 // The noise stream's default seed: derived from the run's seed, but not
@@ -93,7 +104,7 @@ function checkConfig(
     const model = valueAt(input, ['model']);
     const isObject =
       input !== null && typeof input === 'object' && !Array.isArray(input);
-    if (isObject && model !== 'ufm' && model !== 'md') {
+    if (isObject && model !== 'ufm' && model !== 'md' && model !== 'graph') {
       const shared = z.object(trainingFields).safeParse(input);
       if (!shared.success)
         problems.push(...formatIssues(input, shared.error, root));
@@ -101,6 +112,36 @@ function checkConfig(
     return { run: null, problems };
   }
   const c = result.data;
+  const noiseOf = (
+    spec: { kind: NoiseSpec['kind']; eta: number; seed?: number } | undefined,
+  ) =>
+    spec
+      ? { ...spec, seed: spec.seed ?? (c.seed + NOISE_SEED_OFFSET) % 2 ** 32 }
+      : null;
+  if (c.model === 'graph') {
+    const K = c.data.kind === 'mixture' ? c.data.K : c.data.classes.length;
+    const trainCount = K * c.data.perClass;
+    const { model: _, data, graph, noise, gamma, ...settings } = c;
+    return {
+      run: {
+        model: 'graph',
+        config: {
+          ...settings,
+          K,
+          gamma,
+          lrH: c.lrH ?? trainCount * c.lr,
+          schedule:
+            c.schedule.kind === 'cosine'
+              ? { kind: 'cosine', totalSteps: c.schedule.totalSteps ?? c.steps }
+              : c.schedule,
+        },
+        data,
+        k: graph.k,
+        noise: noiseOf(noise),
+      },
+      problems: [],
+    };
+  }
   const countsPerClass = Array.isArray(c.n)
     ? c.n
     : Array.from({ length: c.K }, () => c.n as number);
@@ -137,12 +178,7 @@ function checkConfig(
   }
 
   const trueLabels = countsPerClass.flatMap((n, k) => Array<number>(n).fill(k));
-  const noise: NoiseSpec | null = c.noise
-    ? {
-        ...c.noise,
-        seed: c.noise.seed ?? (c.seed + NOISE_SEED_OFFSET) % 2 ** 32,
-      }
-    : null;
+  const noise: NoiseSpec | null = noiseOf(c.noise);
   const { observed, flipRate } = noise
     ? applyLabelNoise(trueLabels, c.K, noise)
     : { observed: trueLabels, flipRate: 0 };

@@ -3,11 +3,15 @@
 // length, train each batch in one stream of dispatches, and report plain
 // JSON in the order of the input.
 
-import type { NoiseSpec } from '../data/noise';
+import { graphKey, type DataSpec } from '../data/datasets';
+import { applyLabelNoise, type NoiseSpec } from '../data/noise';
 import { adapterName } from '../gpu/device';
 import { Runtime } from '../gpu/runtime';
+import type { CollapseMetrics } from '../metrics/collapse';
 import type { TrajectoryPoint } from './batch';
 import { parseConfigurations, type RunConfig } from './config';
+import { trainGraphBatch, type GraphTrainConfig } from './graph';
+import { GraphCache } from './graphData';
 import { trainMdBatch, type MdMeasures, type MdTrainConfig } from './md';
 import { trainUfmBatch, type UfmTrainConfig } from './ufm';
 
@@ -41,7 +45,26 @@ export interface MdRunReport extends CommonReport {
   state: { W: number[]; b: number[]; centres: number[]; groups: number[] };
 }
 
-export type RunReport = UfmRunReport | MdRunReport;
+export interface GraphRunReport extends CommonReport {
+  model: 'graph';
+  config: GraphTrainConfig;
+  data: DataSpec;
+  k: number;
+  noise: NoiseSpec | null;
+  /** Fraction of training labels the noise flipped. */
+  flipRate: number;
+  /** Test images whose features the classifier gets right (null if diverged). */
+  testAccuracy: number | null;
+  /** Collapse metrics, memorization and dilation of the training features. */
+  metrics: CollapseMetrics | null;
+  /** The graph trained on: its largest degree, the PCA's kept variance. */
+  graph: { degree: number; inputDim: number; varianceKept: number | null };
+  /** Final parameters, row-major: W (K×d), b (K), H (d×N, training then
+   * test columns); observed labels of the training examples. */
+  state: { W: number[]; b: number[]; H: number[]; labels: number[] };
+}
+
+export type RunReport = UfmRunReport | MdRunReport | GraphRunReport;
 
 export interface TrainReport {
   adapter: string;
@@ -49,22 +72,48 @@ export interface TrainReport {
   runs: RunReport[];
 }
 
-async function trainGroup(
-  rt: Runtime,
-  runs: readonly RunConfig[],
-  onStep: (step: number) => void,
-): Promise<RunReport[]> {
-  const ufm = runs.filter((r) => r.model === 'ufm');
-  const md = runs.filter((r) => r.model === 'md');
-  if (ufm.length === runs.length) {
+/** Which runs can share dispatches: one model, one length, one graph. */
+export function batchKey(run: RunConfig): string {
+  const base = `${run.model} ${run.config.steps}`;
+  return run.model === 'graph' ? `${base} ${graphKey(run.data, run.k)}` : base;
+}
+
+/**
+ * Trains batches of runs on one runtime, keeping the graphs it builds for
+ * later batches. Every run of a batch must have the same batchKey.
+ */
+export class Trainer {
+  private readonly graphs: GraphCache;
+
+  constructor(readonly rt: Runtime) {
+    this.graphs = new GraphCache(rt);
+  }
+
+  async train(
+    runs: readonly RunConfig[],
+    onStep: (step: number) => void,
+  ): Promise<RunReport[]> {
+    const key = batchKey(runs[0]!);
+    if (runs.some((r) => batchKey(r) !== key)) {
+      throw new Error(
+        'Trainer.train: the runs of a batch must share a batchKey',
+      );
+    }
+    const first = runs[0]!;
+    if (first.model === 'ufm') return this.ufm(runs as UfmRun[], onStep);
+    if (first.model === 'md') return this.md(runs as MdRun[], onStep);
+    return this.graph(runs as GraphRun[], onStep);
+  }
+
+  private async ufm(runs: UfmRun[], onStep: (step: number) => void) {
     const results = await trainUfmBatch(
-      rt,
-      ufm.map((r) => r.config),
+      this.rt,
+      runs.map((r) => r.config),
       onStep,
     );
-    return results.map((r, i) => ({
+    return results.map((r, i): UfmRunReport => ({
       model: 'ufm',
-      config: ufm[i]!.config,
+      config: runs[i]!.config,
       trajectory: r.trajectory,
       divergedAtStep: r.divergedAtStep,
       deadClasses: r.deadClasses,
@@ -76,30 +125,84 @@ async function trainGroup(
       },
     }));
   }
-  const results = await trainMdBatch(
-    rt,
-    md.map((r) => r.config),
-    onStep,
-  );
-  return results.map((r, i) => ({
-    model: 'md',
-    config: md[i]!.config,
-    noise: md[i]!.noise,
-    flipRate: md[i]!.flipRate,
-    trajectory: r.trajectory,
-    divergedAtStep: r.divergedAtStep,
-    measures: r.measures,
-    objective: r.objective,
-    testAccuracy: r.testAccuracy,
-    testAccuracyMethod: r.testAccuracyMethod,
-    state: {
-      W: Array.from(r.W),
-      b: Array.from(r.b),
-      centres: Array.from(r.centres),
-      groups: Array.from(r.groups),
-    },
-  }));
+
+  private async md(runs: MdRun[], onStep: (step: number) => void) {
+    const results = await trainMdBatch(
+      this.rt,
+      runs.map((r) => r.config),
+      onStep,
+    );
+    return results.map((r, i): MdRunReport => ({
+      model: 'md',
+      config: runs[i]!.config,
+      noise: runs[i]!.noise,
+      flipRate: runs[i]!.flipRate,
+      trajectory: r.trajectory,
+      divergedAtStep: r.divergedAtStep,
+      measures: r.measures,
+      objective: r.objective,
+      testAccuracy: r.testAccuracy,
+      testAccuracyMethod: r.testAccuracyMethod,
+      state: {
+        W: Array.from(r.W),
+        b: Array.from(r.b),
+        centres: Array.from(r.centres),
+        groups: Array.from(r.groups),
+      },
+    }));
+  }
+
+  private async graph(runs: GraphRun[], onStep: (step: number) => void) {
+    const built = await this.graphs.get(runs[0]!.data, runs[0]!.k);
+    const { data } = built;
+    const truth = data.trueLabels.subarray(0, data.trainCount);
+    // Each run's own noise on the training labels; test labels stay true.
+    const draws = runs.map((r) => {
+      const labels = Uint32Array.from(data.trueLabels);
+      if (!r.noise) return { labels, flipRate: 0 };
+      const { observed, flipRate } = applyLabelNoise(
+        truth,
+        r.config.K,
+        r.noise,
+      );
+      labels.set(observed);
+      return { labels, flipRate };
+    });
+    const results = await trainGraphBatch(
+      this.rt,
+      data,
+      runs.map((r, i) => ({ ...r.config, labels: draws[i]!.labels })),
+      (step) => onStep(step),
+    );
+    return results.map((r, i): GraphRunReport => ({
+      model: 'graph',
+      config: runs[i]!.config,
+      data: runs[i]!.data,
+      k: runs[i]!.k,
+      noise: runs[i]!.noise,
+      flipRate: draws[i]!.flipRate,
+      trajectory: r.trajectory,
+      divergedAtStep: r.divergedAtStep,
+      testAccuracy: r.testAccuracy,
+      metrics: r.metrics,
+      graph: {
+        degree: data.graph.degree,
+        inputDim: built.inputDim,
+        varianceKept: built.varianceKept,
+      },
+      state: {
+        W: Array.from(r.W),
+        b: Array.from(r.b),
+        H: Array.from(r.H),
+        labels: Array.from(draws[i]!.labels.subarray(0, data.trainCount)),
+      },
+    }));
+  }
 }
+
+type UfmRun = Extract<RunConfig, { model: 'ufm' }>;
+type MdRun = Extract<RunConfig, { model: 'md' }>;
+type GraphRun = Extract<RunConfig, { model: 'graph' }>;
 
 export async function runTraining(
   input: unknown,
@@ -109,10 +212,11 @@ export async function runTraining(
   const start = performance.now();
   const rt = await Runtime.create();
   try {
+    const trainer = new Trainer(rt);
     const runs = new Array<RunReport>(configs.length);
     const batches = new Map<string, number[]>();
     configs.forEach((c, i) => {
-      const key = `${c.model} ${c.config.steps}`;
+      const key = batchKey(c);
       batches.set(key, [...(batches.get(key) ?? []), i]);
     });
     let batchNumber = 0;
@@ -123,8 +227,7 @@ export async function runTraining(
         `batch ${batchNumber}/${batches.size} (${first.model}, ` +
         `${indices.length} configurations)`;
       const steps = first.config.steps;
-      const reports = await trainGroup(
-        rt,
+      const reports = await trainer.train(
         indices.map((i) => configs[i]!),
         (step) => onProgress?.(`${label}: step ${step}/${steps}`),
       );

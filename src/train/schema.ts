@@ -113,6 +113,7 @@ function checkStepStability(
     optimizer: { kind: string; beta?: number };
   },
   ctx: z.RefinementCtx,
+  coupling?: { gamma: number; trainCount: number },
 ): void {
   if (config.optimizer.kind === 'adam') return;
   const N = Array.isArray(config.n)
@@ -134,6 +135,24 @@ function checkStepStability(
     ['lambdaW', 'classifier', config.lr, `lr = ${config.lr}`, config.lambdaW],
     ['lambdaB', 'bias', config.lr, `lr = ${config.lr}`, config.lambdaB],
   ];
+  // The graph's coupling adds (γ/N_train)·L to the features' curvature,
+  // and the normalised Laplacian's eigenvalues reach 2 (science.md §7).
+  if (coupling && coupling.gamma > 0) {
+    const curvature =
+      config.lambdaH + (2 * coupling.gamma) / coupling.trainCount;
+    const product = lrH * curvature;
+    if (product >= limit) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gamma'],
+        message:
+          `with lr_H = ${lrH}${config.lrH === undefined ? ' (N_train·lr)' : ''}, ` +
+          `lr_H·(λ_H + 2γ/N_train) = ${product} ≥ ${limit}: ` +
+          `${config.optimizer.kind} on the features would diverge; lower ` +
+          'lrH (or lr), gamma or lambdaH',
+      });
+    }
+  }
   for (const [field, what, rate, rateText, lambda] of blocks) {
     const product = rate * lambda;
     if (product >= limit) {
@@ -270,11 +289,143 @@ export const mdConfigSchema = z
     checkSizes(config, ctx);
   });
 
+const pcaSchema = z
+  .union([integerAtLeast(1), z.null()], {
+    error: 'expected a number of components ≥ 1, or null for none',
+  })
+  .optional();
+
+/** Images of Fashion-MNIST (60 000 train, 10 000 test: 6 000 and 1 000 a
+ * class); the committed fixture has 300 and 100 of classes 0 and 1. */
+const fashionDataSchema = z
+  .object({
+    kind: z.literal('fashion-mnist'),
+    source: z
+      .enum(['package', 'fixture'], {
+        error:
+          'expected "package" (Debian\'s dataset-fashion-mnist) or "fixture"',
+      })
+      .default('package'),
+    classes: z
+      .array(integerIn(0, 9))
+      .min(2, 'expected at least 2 classes')
+      .refine((c) => new Set(c).size === c.length, 'expected distinct classes')
+      .default([0, 1]),
+    perClass: integerIn(1, 6000).default(500),
+    testPerClass: integerIn(0, 1000).default(250),
+    seed: seedSchema.default(0),
+    pca: pcaSchema.default(50),
+  })
+  .strict()
+  .superRefine((data, ctx) => {
+    if (data.pca !== null && data.pca > 784) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pca'],
+        message: 'expected at most 784 components (28×28 pixels)',
+      });
+    }
+  });
+
+const mixtureDataSchema = z
+  .object({
+    kind: z.literal('mixture'),
+    K: integerIn(2, MAX_K).default(2),
+    dim: integerIn(1, 4096).default(20),
+    separation: nonNegative.default(3),
+    perClass: integerIn(1, MAX_EXAMPLES).default(500),
+    testPerClass: integerIn(0, MAX_EXAMPLES).default(250),
+    seed: seedSchema.default(0),
+    pca: pcaSchema.default(null),
+  })
+  .strict()
+  .superRefine((data, ctx) => {
+    if (data.dim < data.K - 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dim'],
+        message: `expected dim ≥ K − 1 = ${data.K - 1} (room for K equidistant means)`,
+      });
+    }
+    if (data.pca !== null && data.pca > data.dim) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pca'],
+        message: `expected at most dim = ${data.dim} components`,
+      });
+    }
+  });
+
+const dataSchema = z.discriminatedUnion(
+  'kind',
+  [fashionDataSchema, mixtureDataSchema],
+  { error: 'expected data with kind "fashion-mnist" or "mixture"' },
+);
+
+/** A graph-model run (science.md §7): K and n come from its data. */
+export const graphConfigSchema = z
+  .object({
+    model: z.literal('graph'),
+    d: trainingFields.d,
+    loss: trainingFields.loss,
+    positive: trainingFields.positive,
+    lambdaW: trainingFields.lambdaW,
+    lambdaH: trainingFields.lambdaH,
+    lambdaB: trainingFields.lambdaB,
+    lr: trainingFields.lr,
+    lrH: trainingFields.lrH,
+    optimizer: trainingFields.optimizer,
+    schedule: trainingFields.schedule,
+    steps: trainingFields.steps,
+    seed: trainingFields.seed,
+    initScale: trainingFields.initScale,
+    data: dataSchema,
+    /** The k-nearest-neighbour graph of the inputs (after PCA). */
+    graph: z
+      .object({ k: integerIn(1, 64).default(10) })
+      .strict()
+      .default({ k: 10 }),
+    /** γ of the coupling γ/(2N_train)·tr(H L Hᵀ); 0 is the ufm. */
+    gamma: nonNegative,
+    /** Label noise on the training images; none by default. */
+    noise: noiseSchema.optional(),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const K =
+      config.data.kind === 'mixture'
+        ? config.data.K
+        : config.data.classes.length;
+    const trainCount = K * config.data.perClass;
+    checkStepStability({ ...config, K, n: config.data.perClass }, ctx, {
+      gamma: config.gamma,
+      trainCount,
+    });
+    const N = K * (config.data.perClass + config.data.testPerClass);
+    if (config.graph.k > Math.min(64, N - 1)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['graph', 'k'],
+        message: `expected at most ${Math.min(64, N - 1)} (N − 1 = ${N - 1}, and 64)`,
+      });
+    }
+    if (N > MAX_EXAMPLES || config.d * N > MAX_FEATURE_FLOATS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['data', 'perClass'],
+        message:
+          `${N} examples with d = ${config.d} make ${config.d * N} feature ` +
+          `floats; expected at most ${MAX_EXAMPLES} examples and ` +
+          `${MAX_FEATURE_FLOATS} floats`,
+      });
+    }
+  });
+
 export const configSchema = z.discriminatedUnion(
   'model',
-  [ufmConfigSchema, mdConfigSchema],
+  [ufmConfigSchema, mdConfigSchema, graphConfigSchema],
   {
-    error: 'expected "ufm" or "md"',
+    error: 'expected "ufm", "md" or "graph"',
   },
 );
 
