@@ -1,0 +1,281 @@
+// The paper's claims (science.md §8) evaluated on a sweep's rows. Every
+// verdict is computed from the rows with the thresholds below and comes with
+// the numbers behind it; nothing here is tuned to a particular outcome.
+
+import type { FinalMetrics, ModelName, ResultRow } from '../sweep/row';
+import { diverged, formatNumber, keyWithoutLoss } from './rows';
+import { isFiniteNumber, median, spearman } from './stats';
+
+export type Verdict =
+  'holds' | 'does not hold' | 'not measurable on this sweep';
+
+export interface Claim {
+  id: 'a' | 'b' | 'c';
+  /** The claim as science.md §8 states it. */
+  statement: string;
+  /** How it is tested here, thresholds included. */
+  test: string;
+  verdict: Verdict;
+  /** Why this verdict, with the decisive numbers. */
+  reason: string;
+  /** Supporting lines (per model, per α). */
+  details: string[];
+  numbers: Record<string, number | null>;
+}
+
+/** (a): fewer rows than this give no usable rank correlation. */
+export const MIN_CORRELATION_ROWS = 5;
+/**
+ * (a): Spearman's ρ from which the association counts as "grows with"; a
+ * ρ just above 0 is indistinguishable from no association on sweep sizes.
+ */
+export const MIN_SPEARMAN = 0.3;
+/** (c): relative memorization that is clearly above 0 (full is ≈ 1). */
+export const UFM_MIN_MEMORIZATION = 0.25;
+/** (c): relative dilation that counts as ≈ 0 (5 % of the centres' distance). */
+export const UFM_MAX_DILATION = 0.05;
+
+const RESTRICTED_MODELS: readonly ModelName[] = ['md', 'graph'];
+
+/** Rows with label noise that trained to the end. */
+function noisyRows(rows: readonly ResultRow[], model: ModelName) {
+  return rows.filter((r) => r.model === model && r.eta > 0 && !diverged(r));
+}
+
+const fraction = (k: number, n: number) =>
+  `${k}/${n} (${((100 * k) / n).toFixed(0)} %)`;
+
+export function dilationGrowsWithMemorization(
+  rows: readonly ResultRow[],
+): Claim {
+  const details: string[] = [];
+  const numbers: Record<string, number | null> = {};
+  const verdicts: Verdict[] = [];
+  for (const model of RESTRICTED_MODELS) {
+    const usable = noisyRows(rows, model).filter(
+      (r) =>
+        isFiniteNumber(r.final.relativeMemorization) &&
+        isFiniteNumber(r.final.relativeDilation),
+    );
+    const n = usable.length;
+    const rho =
+      n >= MIN_CORRELATION_ROWS
+        ? spearman(
+            usable.map((r) => r.final.relativeMemorization!),
+            usable.map((r) => r.final.relativeDilation!),
+          )
+        : null;
+    numbers[`${model}.n`] = n;
+    numbers[`${model}.spearman`] = rho;
+    if (n < MIN_CORRELATION_ROWS) {
+      details.push(
+        `${model}: not measurable, n = ${n} usable rows ` +
+          `(needs ${MIN_CORRELATION_ROWS})`,
+      );
+    } else if (rho === null) {
+      details.push(
+        `${model}: not measurable, n = ${n} but memorization or ` +
+          'dilation does not vary',
+      );
+    } else {
+      const verdict = rho >= MIN_SPEARMAN ? 'holds' : 'does not hold';
+      verdicts.push(verdict);
+      details.push(
+        `${model}: ${verdict}, Spearman ρ = ${formatNumber(rho)}, n = ${n}`,
+      );
+    }
+  }
+  let verdict: Verdict = 'not measurable on this sweep';
+  if (verdicts.includes('does not hold')) verdict = 'does not hold';
+  else if (verdicts.length > 0) verdict = 'holds';
+  const reasons: Record<Verdict, string> = {
+    holds: `ρ ≥ ${MIN_SPEARMAN} on every measurable model`,
+    'does not hold': `ρ < ${MIN_SPEARMAN} on at least one model`,
+    'not measurable on this sweep':
+      'neither md nor graph has enough non-diverged rows with η > 0 and ' +
+      'both relative memorization and relative dilation',
+  };
+  const reason = reasons[verdict];
+  return {
+    id: 'a',
+    statement: 'On md and graph models, dilation grows with memorization.',
+    test:
+      `Spearman rank correlation of relative dilation with relative ` +
+      `memorization across the non-diverged rows with η > 0 of each model ` +
+      `(n ≥ ${MIN_CORRELATION_ROWS}); holds for a model when ` +
+      `ρ ≥ ${MIN_SPEARMAN}, and overall when it holds for every model ` +
+      `that is measurable.`,
+    verdict,
+    reason,
+    details,
+    numbers,
+  };
+}
+
+interface Pair {
+  model: ModelName;
+  ls: ResultRow;
+  ce: ResultRow;
+}
+
+/** LS(α) rows with the CE row of the same configuration apart from loss. */
+function lossPairs(rows: readonly ResultRow[]): Pair[] {
+  const ceByKey = new Map<string, ResultRow>();
+  const candidates = RESTRICTED_MODELS.flatMap((m) => noisyRows(rows, m));
+  for (const row of candidates) {
+    if (row.loss !== 'ce') continue;
+    const key = keyWithoutLoss(row);
+    const held = ceByKey.get(key);
+    if (!held || row.index < held.index) ceByKey.set(key, row);
+  }
+  return candidates.flatMap((ls) => {
+    if (!/^ls\(/i.test(ls.loss)) return [];
+    const ce = ceByKey.get(keyWithoutLoss(ls));
+    return ce ? [{ model: ls.model, ls, ce }] : [];
+  });
+}
+
+const COMPARED = [
+  'relativeMemorization',
+  'relativeDilation',
+  'testAccuracy',
+] as const satisfies ReadonlyArray<keyof FinalMetrics>;
+
+export function smoothingBeatsCrossEntropy(rows: readonly ResultRow[]): Claim {
+  const pairs = lossPairs(rows);
+  const usable = pairs.filter((p) =>
+    COMPARED.every(
+      (k) => isFiniteNumber(p.ls.final[k]) && isFiniteNumber(p.ce.final[k]),
+    ),
+  );
+  const lowerMemorization = (p: Pair) =>
+    p.ls.final.relativeMemorization! < p.ce.final.relativeMemorization!;
+  const lowerDilation = (p: Pair) =>
+    p.ls.final.relativeDilation! < p.ce.final.relativeDilation!;
+  const higherAccuracy = (p: Pair) =>
+    p.ls.final.testAccuracy! > p.ce.final.testAccuracy!;
+  const all = (p: Pair) =>
+    lowerMemorization(p) && lowerDilation(p) && higherAccuracy(p);
+  const n = usable.length;
+  const count = (f: (p: Pair) => boolean, of = usable) => of.filter(f).length;
+
+  const details: string[] = [];
+  const groups = new Map<string, Pair[]>();
+  for (const p of usable) {
+    const key = `${p.model} ${p.ls.loss}`;
+    groups.set(key, [...(groups.get(key) ?? []), p]);
+  }
+  for (const [key, group] of groups) {
+    details.push(
+      `${key} vs ce: all three in ${fraction(count(all, group), group.length)}`,
+    );
+  }
+  if (pairs.length > n) {
+    details.push(
+      `${pairs.length - n} pair(s) left out: a compared value is missing`,
+    );
+  }
+  const numbers: Record<string, number | null> = {
+    pairs: n,
+    lowerMemorization: n ? count(lowerMemorization) / n : null,
+    lowerDilation: n ? count(lowerDilation) / n : null,
+    higherTestAccuracy: n ? count(higherAccuracy) / n : null,
+    allThree: n ? count(all) / n : null,
+  };
+
+  let verdict: Verdict;
+  let reason: string;
+  if (n === 0) {
+    verdict = 'not measurable on this sweep';
+    const ls = rows.filter((r) => /^ls\(/i.test(r.loss)).length;
+    const ce = rows.filter((r) => r.loss === 'ce').length;
+    reason =
+      `no LS(α)/CE pair of md or graph rows with η > 0 that agree on ` +
+      `everything but the loss and have all three values ` +
+      `(${ls} LS rows, ${ce} CE rows in the sweep)`;
+  } else {
+    verdict = count(all) * 2 > n ? 'holds' : 'does not hold';
+    reason =
+      `LS(α) beats CE on all three in ${fraction(count(all), n)} of the ` +
+      `matched pairs (${verdict === 'holds' ? 'a' : 'not a'} majority); ` +
+      `lower memorization in ${fraction(count(lowerMemorization), n)}, ` +
+      `lower dilation in ${fraction(count(lowerDilation), n)}, higher test ` +
+      `accuracy in ${fraction(count(higherAccuracy), n)}`;
+  }
+  return {
+    id: 'b',
+    statement:
+      'At equal η, LS(α) has lower memorization, lower dilation and ' +
+      'higher test accuracy than CE.',
+    test:
+      'Matched pairs: each LS(α) row of md or graph with η > 0 against the ' +
+      'CE row whose configuration is identical apart from the loss (same ' +
+      'model, seed, η, λ or γ, …), both not diverged. A pair supports the ' +
+      'claim when LS has strictly lower relative memorization, strictly ' +
+      'lower relative dilation and strictly higher test accuracy; the claim ' +
+      'holds when a strict majority of pairs support it.',
+    verdict,
+    reason,
+    details,
+    numbers,
+  };
+}
+
+export function ufmMemorizesWithoutDilation(rows: readonly ResultRow[]): Claim {
+  const noisy = noisyRows(rows, 'ufm');
+  const usable = noisy.filter(
+    (r) =>
+      isFiniteNumber(r.final.relativeMemorization) &&
+      isFiniteNumber(r.final.relativeDilation),
+  );
+  const n = usable.length;
+  const memorizations = usable.map((r) => r.final.relativeMemorization!);
+  const dilations = usable.map((r) => r.final.relativeDilation!);
+  const supporting = usable.filter(
+    (r) =>
+      r.final.relativeMemorization! >= UFM_MIN_MEMORIZATION &&
+      r.final.relativeDilation! <= UFM_MAX_DILATION,
+  ).length;
+  let verdict: Verdict;
+  let reason: string;
+  if (n === 0) {
+    verdict = 'not measurable on this sweep';
+    reason =
+      noisy.length === 0
+        ? 'the sweep has no non-diverged ufm rows with η > 0'
+        : `${noisy.length} ufm rows with η > 0, none with both relative ` +
+          'memorization and dilation';
+  } else {
+    verdict = supporting * 2 > n ? 'holds' : 'does not hold';
+    reason =
+      `${fraction(supporting, n)} ufm rows memorize without dilating; ` +
+      `median relative memorization ${formatNumber(median(memorizations))}, ` +
+      `median relative dilation ${formatNumber(median(dilations))}`;
+  }
+  return {
+    id: 'c',
+    statement: 'The ufm control shows memorization without dilation.',
+    test:
+      `Non-diverged ufm rows with η > 0: a row supports the claim when its ` +
+      `relative memorization is ≥ ${UFM_MIN_MEMORIZATION} and its relative ` +
+      `dilation ≤ ${UFM_MAX_DILATION} (both divided by the mean distance ` +
+      `between clean class centres); holds when a strict majority do.`,
+    verdict,
+    reason,
+    details: [],
+    numbers: {
+      rows: n,
+      supporting: n ? supporting / n : null,
+      medianRelativeMemorization: median(memorizations),
+      medianRelativeDilation: median(dilations),
+    },
+  };
+}
+
+export function evaluateClaims(rows: readonly ResultRow[]): Claim[] {
+  return [
+    dilationGrowsWithMemorization(rows),
+    smoothingBeatsCrossEntropy(rows),
+    ufmMemorizesWithoutDilation(rows),
+  ];
+}
