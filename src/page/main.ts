@@ -7,6 +7,13 @@ import {
   type MetricsJob,
   type MetricsReport,
 } from '../metrics/run';
+import {
+  endSweep,
+  sweepBatch,
+  sweepDevice,
+  type BatchResult,
+  type SweepDevice,
+} from '../sweep/page';
 import { runTraining, type TrainReport } from '../train/run';
 
 export interface NclabPageApi {
@@ -15,6 +22,11 @@ export interface NclabPageApi {
   train(input: unknown): Promise<TrainReport>;
   /** Collapse metrics of a feature set the host serves. */
   metrics(job: MetricsJob): Promise<MetricsReport>;
+  /** A sweep, batch by batch (src/sweep/page.ts); steps go to the console
+   * as "[nclab:step] N". */
+  sweepDevice(): Promise<SweepDevice>;
+  sweepBatch(configs: unknown[]): Promise<BatchResult>;
+  endSweep(): Promise<void>;
 }
 
 declare global {
@@ -28,6 +40,10 @@ window.nclab = {
   train: (input) =>
     runTraining(input, (line) => console.info(`[nclab:progress] ${line}`)),
   metrics: runMetrics,
+  sweepDevice,
+  sweepBatch: (configs) =>
+    sweepBatch(configs, (step) => console.info(`[nclab:step] ${step}`)),
+  endSweep,
 };
 
 const output = document.querySelector('#doctor');

@@ -5,7 +5,7 @@
 
 import { z } from 'zod';
 
-import type { DataSpec } from '../data/datasets';
+import { graphKey, type DataSpec } from '../data/datasets';
 import { applyLabelNoise, noiseCounts, type NoiseSpec } from '../data/noise';
 import { InvalidArgumentError } from '../gpu/errors';
 import type { GraphTrainConfig } from './graph';
@@ -30,24 +30,38 @@ function describe(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/** Where a problem is reported: its path in what the user wrote. */
+export type Locate = (path: readonly PropertyKey[]) => string;
+
+/** `root.a[0].b` for the path ['a', 0, 'b']. */
+export function pathText(root: string, path: readonly PropertyKey[]): string {
+  return [
+    root,
+    ...path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)),
+  ]
+    .join('')
+    .replace(/\.\[/g, '[');
+}
+
 /** Every problem, one line each: "path: value is invalid; allowed". */
 export function formatIssues(
   input: unknown,
   error: z.ZodError,
-  root = 'config',
+  root: string | Locate = 'config',
 ): string[] {
-  return error.issues.map((issue) => {
-    const path = [
-      root,
-      ...issue.path.map((p) =>
-        typeof p === 'number' ? `[${p}]` : `.${String(p)}`,
-      ),
-    ]
-      .join('')
-      .replace(/\.\[/g, '[');
+  const locate: Locate =
+    typeof root === 'string' ? (path) => pathText(root, path) : root;
+  return error.issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
-      return `${path}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      // A located key may come from elsewhere (a sweep's grid): one line each.
+      return typeof root === 'string'
+        ? [
+            `${locate(issue.path)}: unknown field(s) ` +
+              issue.keys.map((k) => `"${k}"`).join(', '),
+          ]
+        : issue.keys.map((k) => `${locate([...issue.path, k])}: unknown field`);
     }
+    const path = locate(issue.path);
     const value = valueAt(input, issue.path);
     const shown =
       value === undefined ? 'is missing' : `= ${describe(value)} is invalid`;
@@ -55,7 +69,7 @@ export function formatIssues(
     // (zod reports a non-integer as an 'int' type error with our message).
     const wrongType = issue.code === 'invalid_type' && issue.expected !== 'int';
     const allowed = wrongType ? `expected ${issue.expected}` : issue.message;
-    return `${path} ${shown}; ${allowed}`;
+    return [`${path} ${shown}; ${allowed}`];
   });
 }
 
@@ -84,6 +98,12 @@ export type RunConfig =
       noise: NoiseSpec | null;
     };
 
+/** Which runs can share dispatches: one model, one length, one graph. */
+export function batchKey(run: RunConfig): string {
+  const base = `${run.model} ${run.config.steps}`;
+  return run.model === 'graph' ? `${base} ${graphKey(run.data, run.k)}` : base;
+}
+
 // The noise stream's default seed: derived from the run's seed, but not
 // equal to it, so that it does not replay the initialisation's draws.
 const NOISE_SEED_OFFSET = 0x9e3779b9;
@@ -92,10 +112,12 @@ const NOISE_SEED_OFFSET = 0x9e3779b9;
  * Checks a configuration: the parsed run with defaults filled in, or every
  * problem found, each one line "path …: value is invalid; allowed".
  */
-function checkConfig(
+export function checkConfig(
   input: unknown,
-  root: string,
+  root: string | Locate,
 ): { run: RunConfig; problems: [] } | { run: null; problems: string[] } {
+  const locate: Locate =
+    typeof root === 'string' ? (path) => pathText(root, path) : root;
   const result = configSchema.safeParse(input);
   if (!result.success) {
     const problems = formatIssues(input, result.error, root);
@@ -172,7 +194,10 @@ function checkConfig(
   };
   if (c.model === 'ufm') {
     return {
-      run: { model: 'ufm', config: { ...common, countsPerClass } },
+      run: {
+        model: 'ufm',
+        config: { ...common, countsPerClass, noise: noiseOf(c.noise) },
+      },
       problems: [],
     };
   }
@@ -190,7 +215,7 @@ function checkConfig(
     return {
       run: null,
       problems: [
-        `${root}.noise = ${JSON.stringify(c.noise)} is invalid here; the ` +
+        `${locate(['noise'])} = ${JSON.stringify(c.noise)} is invalid here; the ` +
           `noise drawn leaves class(es) ${noClean.join(', ')} without a clean ` +
           `example, and the md model measures from each class's clean ` +
           `centre: lower eta, or raise n`,

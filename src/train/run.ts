@@ -3,13 +3,13 @@
 // length, train each batch in one stream of dispatches, and report plain
 // JSON in the order of the input.
 
-import { graphKey, type DataSpec } from '../data/datasets';
+import type { DataSpec } from '../data/datasets';
 import { applyLabelNoise, type NoiseSpec } from '../data/noise';
 import { adapterName } from '../gpu/device';
 import { Runtime } from '../gpu/runtime';
 import type { CollapseMetrics } from '../metrics/collapse';
 import type { TrajectoryPoint } from './batch';
-import { parseConfigurations, type RunConfig } from './config';
+import { batchKey, parseConfigurations, type RunConfig } from './config';
 import { trainGraphBatch, type GraphTrainConfig } from './graph';
 import { GraphCache } from './graphData';
 import { trainMdBatch, type MdMeasures, type MdTrainConfig } from './md';
@@ -24,8 +24,19 @@ export interface UfmRunReport extends CommonReport {
   model: 'ufm';
   config: UfmTrainConfig;
   deadClasses: number[];
-  /** Final parameters: W (K×d), H (d×N), b (K), row-major; labels (N). */
-  state: { W: number[]; H: number[]; b: number[]; labels: number[] };
+  /** Fraction of labels the noise flipped (0 without noise). */
+  flipRate: number;
+  /** Collapse metrics, memorization and dilation at the end (null if diverged). */
+  metrics: CollapseMetrics | null;
+  /** Final parameters: W (K×d), H (d×N), b (K), row-major; the labels
+   * trained on and the true ones (N each). */
+  state: {
+    W: number[];
+    H: number[];
+    b: number[];
+    labels: number[];
+    trueLabels: number[];
+  };
 }
 
 export interface MdRunReport extends CommonReport {
@@ -60,8 +71,14 @@ export interface GraphRunReport extends CommonReport {
   /** The graph trained on: its largest degree, the PCA's kept variance. */
   graph: { degree: number; inputDim: number; varianceKept: number | null };
   /** Final parameters, row-major: W (K×d), b (K), H (d×N, training then
-   * test columns); observed labels of the training examples. */
-  state: { W: number[]; b: number[]; H: number[]; labels: number[] };
+   * test columns); observed and true labels of the training examples. */
+  state: {
+    W: number[];
+    b: number[];
+    H: number[];
+    labels: number[];
+    trueLabels: number[];
+  };
 }
 
 export type RunReport = UfmRunReport | MdRunReport | GraphRunReport;
@@ -70,12 +87,6 @@ export interface TrainReport {
   adapter: string;
   wallMs: number;
   runs: RunReport[];
-}
-
-/** Which runs can share dispatches: one model, one length, one graph. */
-export function batchKey(run: RunConfig): string {
-  const base = `${run.model} ${run.config.steps}`;
-  return run.model === 'graph' ? `${base} ${graphKey(run.data, run.k)}` : base;
 }
 
 /**
@@ -117,11 +128,14 @@ export class Trainer {
       trajectory: r.trajectory,
       divergedAtStep: r.divergedAtStep,
       deadClasses: r.deadClasses,
+      flipRate: r.flipRate,
+      metrics: r.metrics,
       state: {
         W: Array.from(r.W),
         H: Array.from(r.H),
         b: Array.from(r.b),
         labels: Array.from(r.labels),
+        trueLabels: Array.from(r.trueLabels),
       },
     }));
   }
@@ -195,6 +209,7 @@ export class Trainer {
         b: Array.from(r.b),
         H: Array.from(r.H),
         labels: Array.from(draws[i]!.labels.subarray(0, data.trainCount)),
+        trueLabels: Array.from(truth),
       },
     }));
   }

@@ -247,16 +247,6 @@ function checkClassCounts(
   });
 }
 
-/** A ufm run as written in JSON (see README: "Training configurations"). */
-export const ufmConfigSchema = z
-  .object({ model: z.literal('ufm'), ...trainingFields })
-  .strict()
-  .superRefine((config, ctx) => {
-    checkStepStability(config, ctx);
-    checkClassCounts(config, ctx);
-    checkSizes(config, ctx);
-  });
-
 const noiseSchema = z
   .object({
     kind: z.enum(['uniform', 'symmetric', 'pair'], {
@@ -269,6 +259,21 @@ const noiseSchema = z
     seed: seedSchema.optional(),
   })
   .strict();
+
+/** A ufm run as written in JSON (see README: "Training configurations"). */
+export const ufmConfigSchema = z
+  .object({
+    model: z.literal('ufm'),
+    ...trainingFields,
+    /** Label noise: the control that memorizes without dilating. */
+    noise: noiseSchema.optional(),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    checkStepStability(config, ctx);
+    checkClassCounts(config, ctx);
+    checkSizes(config, ctx);
+  });
 
 /** An md run (science.md §7) as written in JSON. */
 export const mdConfigSchema = z

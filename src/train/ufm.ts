@@ -4,9 +4,10 @@
 // and a class sum) and the three optimizer updates. Nothing is read back
 // during training except the K-sized totals at the logged steps.
 
+import { applyLabelNoise, type NoiseSpec } from '../data/noise';
 import type { Runtime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
-import { collapseMetrics } from '../metrics/collapse';
+import { collapseMetrics, type CollapseMetrics } from '../metrics/collapse';
 import { initialUfmState } from '../reference/ufm';
 import {
   batchSteps,
@@ -23,6 +24,9 @@ import {
 export interface UfmTrainConfig extends TrainingSettings {
   /** Examples per class; equal counts give the balanced model. */
   countsPerClass: number[];
+  /** Label noise: the features are trained on the observed labels, and the
+   * final metrics measure memorization against the true ones. */
+  noise?: NoiseSpec | null;
 }
 
 export interface UfmResult {
@@ -32,7 +36,14 @@ export interface UfmResult {
   H: Float32Array;
   /** K */
   b: Float32Array;
+  /** The labels trained on (observed), and the true ones. */
   labels: Uint32Array;
+  trueLabels: Uint32Array;
+  /** Fraction of labels the noise flipped (0 without noise). */
+  flipRate: number;
+  /** Collapse metrics, memorization and dilation at the end (null if the
+   * run diverged or metrics were turned off). */
+  metrics: CollapseMetrics | null;
   trajectory: TrajectoryPoint[];
   /** The step whose loss was first NaN or ±Inf, or null. */
   divergedAtStep: number | null;
@@ -85,6 +96,13 @@ export async function trainUfmBatch(
 
   const states = configs.map((c) => initialUfmState(c));
   const Ns = states.map((s) => s.labels.length);
+  // The start is drawn as without noise; only the labels trained on change.
+  const draws = configs.map((c, b) => {
+    const truth = Uint32Array.from(states[b]!.labels);
+    if (!c.noise) return { truth, observed: truth, flipRate: 0 };
+    const { observed, flipRate } = applyLabelNoise(truth, c.K, c.noise);
+    return { truth, observed, flipRate };
+  });
   const KMAX = Math.max(...configs.map((c) => c.K));
   const DMAX = Math.max(...configs.map((c) => c.d));
   const NMAX = Math.max(...Ns);
@@ -110,8 +128,8 @@ export async function trainUfmBatch(
   );
   const labelData = new Uint32Array(B * NMAX);
   const weightData = new Float32Array(B * NMAX);
-  states.forEach((s, b) => {
-    labelData.set(s.labels, b * NMAX);
+  draws.forEach(({ observed }, b) => {
+    labelData.set(observed, b * NMAX);
     weightData.fill(1, b * NMAX, b * NMAX + Ns[b]!);
   });
 
@@ -180,6 +198,30 @@ export async function trainUfmBatch(
     },
   );
 
+  // The final metrics, with the true labels for memorization and dilation.
+  let finalMetrics: CollapseMetrics[] | null = null;
+  if (metricLabels) {
+    const truth = rt.upload(
+      Uint32Array.from({ length: B * NMAX }, (_, i) => {
+        const b = Math.floor(i / NMAX);
+        const n = i % NMAX;
+        return n < Ns[b]! ? draws[b]!.truth[n]! : KMAX;
+      }),
+      [B, 1, NMAX],
+      'u32',
+    );
+    finalMetrics = await collapseMetrics(rt, {
+      H: H.params,
+      labels: metricLabels,
+      trueLabels: truth,
+      K: KMAX,
+      W: W.params,
+      bias: bias.params,
+      fullCovariance: false,
+      sizes: configs,
+    });
+    truth.release();
+  }
   const [Wf, Hf, bf, statusF] = await Promise.all([
     rt.download(W.params),
     rt.download(H.params),
@@ -203,15 +245,19 @@ export async function trainUfmBatch(
         Hb[i * N + n] = Hf[(b * DMAX + i) * NMAX + n]!;
     }
     const bb = bf.slice(b * KMAX, b * KMAX + c.K);
-    const labelsB = states[b]!.labels;
+    const { observed, truth, flipRate } = draws[b]!;
+    const divergedAtStep = statusF[b]! === 0 ? null : statusF[b]! - 1;
     return {
       W: Wb,
       H: Hb,
       b: bb,
-      labels: labelsB,
+      labels: observed,
+      trueLabels: truth,
+      flipRate,
+      metrics: divergedAtStep === null ? (finalMetrics?.[b] ?? null) : null,
       trajectory: trajectories[b]!,
-      divergedAtStep: statusF[b]! === 0 ? null : statusF[b]! - 1,
-      deadClasses: deadClasses(Hb, labelsB, c.K, c.d),
+      divergedAtStep,
+      deadClasses: deadClasses(Hb, observed, c.K, c.d),
     };
   });
 }
