@@ -92,6 +92,41 @@ describe('nclab train with bad configurations', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`nclab train: cannot read ${file}`);
   });
+
+  test('exits 2 before the browser when Fashion-MNIST is missing, saying how to get it', async () => {
+    const file = join(dir, 'graph.json');
+    const graph = {
+      model: 'graph',
+      d: 2,
+      loss: { kind: 'ce' },
+      lambdaW: 1e-3,
+      lambdaH: 1e-3,
+      lr: 0.1,
+      steps: 10,
+      gamma: 1,
+      data: { kind: 'fashion-mnist', perClass: 10, testPerClass: 5 },
+    };
+    await writeFile(file, JSON.stringify(graph));
+    const empty = await mkdtemp(join(tmpdir(), 'nclab-no-fashion-'));
+    const previous = process.env.NCLAB_FASHION_MNIST_DIR;
+    process.env.NCLAB_FASHION_MNIST_DIR = empty;
+    try {
+      const result = await nclab(['train', file]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(
+        `${empty}/train-images-idx3-ubyte.gz: no such file. Fashion-MNIST ` +
+          "comes from Debian's package: as root, `apt-get install " +
+          'dataset-fashion-mnist`',
+      );
+      expect(result.stderr).toContain(
+        'data.source = "fixture" trains on that committed cut instead',
+      );
+    } finally {
+      if (previous === undefined) delete process.env.NCLAB_FASHION_MNIST_DIR;
+      else process.env.NCLAB_FASHION_MNIST_DIR = previous;
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
 });
 
 describeGpu('nclab train', () => {

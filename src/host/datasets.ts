@@ -12,7 +12,8 @@ import {
   type FashionDataSpec,
   type LabelledPoints,
 } from '../data/datasets';
-import { loadFashionMnist } from '../data/fashionMnist';
+import { FASHION_MNIST_DIR, loadFashionMnist } from '../data/fashionMnist';
+import { InvalidArgumentError } from '../gpu/errors';
 import { PROJECT_ROOT } from './server';
 
 /** The committed cut of Fashion-MNIST (classes 0 and 1). */
@@ -21,18 +22,35 @@ export const FASHION_FIXTURE_DIR = join(
   'test/fixtures/fashion-mnist-mini',
 );
 
+/** Where the package's files are: $NCLAB_FASHION_MNIST_DIR overrides the
+ * Debian path (a copy elsewhere, or a test's empty directory). */
+export function fashionPackageDir(): string {
+  return process.env.NCLAB_FASHION_MNIST_DIR || FASHION_MNIST_DIR;
+}
+
 /** Training and test images of a Fashion-MNIST spec, checked and scaled. */
 export function loadFashionPoints(spec: FashionDataSpec): LabelledPoints {
-  const dir = spec.source === 'fixture' ? FASHION_FIXTURE_DIR : undefined;
+  const fixture = spec.source === 'fixture';
+  const dir = fixture ? FASHION_FIXTURE_DIR : fashionPackageDir();
   const split = (which: 'train' | 'test', perClass: number) => {
-    const set = loadFashionMnist({
-      dir,
-      split: which,
-      classes: spec.classes,
-      perClass,
-      seed: spec.seed,
-    });
-    return { points: set.images, labels: set.labels };
+    try {
+      const set = loadFashionMnist({
+        dir,
+        split: which,
+        classes: spec.classes,
+        perClass,
+        seed: spec.seed,
+      });
+      return { points: set.images, labels: set.labels };
+    } catch (error) {
+      if (!(error instanceof InvalidArgumentError) || fixture) throw error;
+      // Say it the way a configuration is written.
+      throw new InvalidArgumentError(
+        `${error.message} In a run configuration, data.source = "fixture" ` +
+          'trains on that committed cut instead (classes 0 and 1, 300 ' +
+          'training and 100 test images of each).',
+      );
+    }
   };
   const train = split('train', spec.perClass);
   const test =
