@@ -17,8 +17,10 @@ import {
   ufmMemorizesWithoutDilation,
 } from '../src/report/claims';
 import { reportFigures } from '../src/report/figures';
+import { trajectoryFigure } from '../src/report/training';
 import { escapeHtml, unsafeSvg } from '../src/report/html';
 import { pngFonts, renderSvg, svgToPng } from '../src/report/render';
+import { valueScale } from '../src/report/spec';
 import { spearman } from '../src/report/stats';
 import type { ResultRow } from '../src/sweep/row';
 import {
@@ -243,6 +245,36 @@ describe('figures', () => {
       expect(svg, figure.name).toMatch(/^<svg/);
       expect(svg, figure.name).toContain(escapeHtml(figure.title));
     }
+  });
+
+  test('a flat NC2 trajectory keeps zero on its axis, not float noise', async () => {
+    // K = 2: the ETF distance is constant up to rounding along training.
+    const flat = 0.16849678689051931;
+    const trajectory = syntheticTrajectory(64, true).map((p, i) => ({
+      ...p,
+      collapse: p.collapse && {
+        ...p.collapse,
+        nc2: {
+          equinormMeans: 0,
+          equinormClassifier: null,
+          equiangularity: 0,
+          etfDistance: flat + (i % 2) * 2 ** -55,
+        },
+      },
+    }));
+    const figure = trajectoryFigure([
+      syntheticRow({ model: 'ufm', trajectory }),
+    ]);
+    const svg = await renderSvg(figure.spec!);
+    const labels = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map(
+      (m) => m[1]!,
+    );
+    const numbers = labels.filter((t) => /^[-−]?\d*\.?\d+$/.test(t));
+    expect(numbers.length).toBeGreaterThan(0);
+    for (const text of numbers) expect(text.length, text).toBeLessThan(8);
+    expect(valueScale([flat, flat])).toEqual({ zero: true });
+    expect(valueScale([0, 0])).toEqual({ domain: [0, 1] });
+    expect(valueScale([flat, 2 * flat])).toEqual({ zero: false });
   });
 
   test('figures without data are left out with a reason', () => {

@@ -52,12 +52,26 @@ export const CONFIG = {
   title: { anchor: 'start', fontSize: 14 },
 } as const;
 
+/** Smallest spread, relative to the largest magnitude, an axis zooms into. */
+export const MIN_RELATIVE_SPAN = 1e-6;
+
 /**
  * Log scale where the values are positive and span two decades or more;
- * linear otherwise (a log axis drops zeros and negatives).
+ * linear otherwise (a log axis drops zeros and negatives). A series flat to
+ * within MIN_RELATIVE_SPAN (NC2 for K = 2 is constant up to rounding) keeps
+ * zero in its axis: fitting the axis to it would zoom into float noise and
+ * label ticks with 17 digits.
  */
 export function valueScale(values: readonly number[]) {
-  return spansDecades(values) ? { type: 'log' as const } : { zero: false };
+  if (spansDecades(values)) return { type: 'log' as const };
+  const lo = values.reduce((a, v) => Math.min(a, v), Infinity);
+  const hi = values.reduce((a, v) => Math.max(a, v), -Infinity);
+  const magnitude = Math.max(Math.abs(lo), Math.abs(hi));
+  if (!(hi - lo > MIN_RELATIVE_SPAN * magnitude)) {
+    // All zeros (or no values) would leave a zero-width domain.
+    return magnitude > 0 ? { zero: true } : { domain: [0, 1] };
+  }
+  return { zero: false };
 }
 
 /**
