@@ -7,6 +7,10 @@ import { Command } from 'commander';
 import { browser } from './browser';
 import { doctor } from './doctor';
 import { metrics, type MetricsOptions } from './metrics';
+import { exportResults, type ExportOptions } from './export';
+import { merge, type MergeCliOptions } from './merge';
+import { report, type ReportCommandOptions } from './report';
+import { sweep, type SweepCommandOptions } from './sweep';
 import { train } from './train';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as {
@@ -84,6 +88,85 @@ program
   .option('-v, --verbose', 'forward page console errors')
   .action(async (file: string, options: MetricsOptions) => {
     process.exitCode = await metrics(file, options);
+  });
+
+program
+  .command('sweep')
+  .description(
+    'run a sweep (a spec file, or a preset: the default is the main job on ' +
+      'Fashion-MNIST), appending one row per configuration to a JSONL ' +
+      'results file; a rerun resumes where a stopped one left off',
+  )
+  .argument('[spec.json]', 'the sweep spec (see README: "Sweeps")')
+  .option('--preset <name>', 'a named sweep instead of a file: default')
+  .option('--scale <scale>', 'preset size: small (this machine) or full (GPU)')
+  .option(
+    '-o, --out <file.jsonl>',
+    'results file (default results/<sweep name>.jsonl)',
+  )
+  .option(
+    '--shard <i/n>',
+    'run the i-th of n deterministic slices (0-based, e.g. a Kubernetes ' +
+      'completion index); writes <out>.shard-i-of-n.jsonl',
+  )
+  .option('--max-batch <n>', 'most configurations per batch (default 256)')
+  .option('--report', 'write the HTML report when the sweep is done')
+  .option('-q, --quiet', 'no progress on stderr')
+  .option('--json', 'print a summary as JSON on stdout')
+  .option('-v, --verbose', 'forward page console errors')
+  .action(async (file: string | undefined, options: SweepCommandOptions) => {
+    process.exitCode = await sweep(file, options);
+  });
+
+program
+  .command('report')
+  .description(
+    "write an HTML report with figures (SVG and PNG) and the paper's claims " +
+      "as measured, from a sweep's results file",
+  )
+  .argument('<results.jsonl>', 'the results of `nclab sweep` or `nclab merge`')
+  .option(
+    '-o, --out <dir>',
+    'report directory (default <results name>-report/ beside the file)',
+  )
+  .option('-q, --quiet', 'only errors on stderr')
+  .option('--json', 'print what was written and the claims as JSON on stdout')
+  .action(async (file: string, options: ReportCommandOptions) => {
+    process.exitCode = await report(file, options);
+  });
+
+program
+  .command('merge')
+  .description(
+    "combine the results files of a sweep's shards into one, ordered by " +
+      'index, each configuration once (duplicates detected)',
+  )
+  .argument('<files...>', 'results files (JSONL) to merge')
+  .requiredOption('-o, --out <file.jsonl>', 'the merged results file')
+  .option(
+    '--prefer <first>',
+    'when two copies of a configuration differ, keep the first instead of failing',
+  )
+  .option('--allow-other-sweeps', 'merge rows of differently named sweeps')
+  .option('-q, --quiet', 'only errors on stderr')
+  .option('--json', 'print a summary as JSON on stdout')
+  .action(async (files: string[], options: MergeCliOptions) => {
+    process.exitCode = await merge(files, options);
+  });
+
+program
+  .command('export')
+  .description(
+    'a results file as one flat table for pandas / polars: CSV or Parquet',
+  )
+  .argument('<results.jsonl>', 'the results file')
+  .requiredOption(
+    '-o, --out <file>',
+    'the table: .csv or .parquet (the extension picks the format)',
+  )
+  .option('--format <csv|parquet>', 'the format, whatever the extension')
+  .action(async (file: string, options: ExportOptions) => {
+    process.exitCode = await exportResults(file, options);
   });
 
 await program.parseAsync();

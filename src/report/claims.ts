@@ -2,6 +2,7 @@
 // verdict is computed from the rows with the thresholds below and comes with
 // the numbers behind it; nothing here is tuned to a particular outcome.
 
+import { canonicalJson } from '../sweep/hash';
 import type { FinalMetrics, ModelName, ResultRow } from '../sweep/row';
 import { diverged, formatNumber, keyWithoutLoss } from './rows';
 import { isFiniteNumber, median, spearman } from './stats';
@@ -45,6 +46,22 @@ function noisyRows(rows: readonly ResultRow[], model: ModelName) {
 const fraction = (k: number, n: number) =>
   `${k}/${n} (${((100 * k) / n).toFixed(0)} %)`;
 
+/**
+ * The configuration without its loss and its noise level: rows sharing it
+ * differ only along the claim's axes ("across η and losses, with everything
+ * else fixed", science.md §8).
+ */
+function keyWithoutLossAndNoise(row: ResultRow): string {
+  const rest: Record<string, unknown> = { ...row.config };
+  delete rest.loss;
+  if (rest.noise && typeof rest.noise === 'object') {
+    const noise: Record<string, unknown> = { ...rest.noise };
+    delete noise.eta;
+    rest.noise = noise;
+  }
+  return `${row.model}|${canonicalJson(rest)}`;
+}
+
 export function dilationGrowsWithMemorization(
   rows: readonly ResultRow[],
 ): Claim {
@@ -57,56 +74,63 @@ export function dilationGrowsWithMemorization(
         isFiniteNumber(r.final.relativeMemorization) &&
         isFiniteNumber(r.final.relativeDilation),
     );
-    const n = usable.length;
-    const rho =
-      n >= MIN_CORRELATION_ROWS
-        ? spearman(
-            usable.map((r) => r.final.relativeMemorization!),
-            usable.map((r) => r.final.relativeDilation!),
-          )
-        : null;
-    numbers[`${model}.n`] = n;
-    numbers[`${model}.spearman`] = rho;
-    if (n < MIN_CORRELATION_ROWS) {
-      details.push(
-        `${model}: not measurable, n = ${n} usable rows ` +
-          `(needs ${MIN_CORRELATION_ROWS})`,
-      );
-    } else if (rho === null) {
-      details.push(
-        `${model}: not measurable, n = ${n} but memorization or ` +
-          'dilation does not vary',
-      );
-    } else {
-      const verdict = rho >= MIN_SPEARMAN ? 'holds' : 'does not hold';
-      verdicts.push(verdict);
-      details.push(
-        `${model}: ${verdict}, Spearman ρ = ${formatNumber(rho)}, n = ${n}`,
-      );
+    const groups = new Map<string, ResultRow[]>();
+    for (const row of usable) {
+      const key = keyWithoutLossAndNoise(row);
+      groups.set(key, [...(groups.get(key) ?? []), row]);
     }
+    const rhos = [...groups.values()]
+      .filter((g) => g.length >= MIN_CORRELATION_ROWS)
+      .map((g) =>
+        spearman(
+          g.map((r) => r.final.relativeMemorization!),
+          g.map((r) => r.final.relativeDilation!),
+        ),
+      )
+      .filter((rho): rho is number => rho !== null);
+    const middle = rhos.length > 0 ? median(rhos) : null;
+    numbers[`${model}.n`] = usable.length;
+    numbers[`${model}.groups`] = rhos.length;
+    numbers[`${model}.medianSpearman`] = middle;
+    if (middle === null) {
+      details.push(
+        `${model}: not measurable, no group of ≥ ${MIN_CORRELATION_ROWS} ` +
+          'rows differing only in loss and η with varying memorization and ' +
+          `dilation (${usable.length} usable rows)`,
+      );
+      continue;
+    }
+    const verdict = middle >= MIN_SPEARMAN ? 'holds' : 'does not hold';
+    verdicts.push(verdict);
+    const above = rhos.filter((rho) => rho >= MIN_SPEARMAN).length;
+    details.push(
+      `${model}: ${verdict}, median Spearman ρ = ${formatNumber(middle)} ` +
+        `over ${rhos.length} group(s); ρ ≥ ${MIN_SPEARMAN} in ` +
+        `${fraction(above, rhos.length)}; ${usable.length} rows`,
+    );
   }
   let verdict: Verdict = 'not measurable on this sweep';
   if (verdicts.includes('does not hold')) verdict = 'does not hold';
   else if (verdicts.length > 0) verdict = 'holds';
   const reasons: Record<Verdict, string> = {
-    holds: `ρ ≥ ${MIN_SPEARMAN} on every measurable model`,
-    'does not hold': `ρ < ${MIN_SPEARMAN} on at least one model`,
+    holds: `median ρ ≥ ${MIN_SPEARMAN} on every measurable model`,
+    'does not hold': `median ρ < ${MIN_SPEARMAN} on at least one model`,
     'not measurable on this sweep':
-      'neither md nor graph has enough non-diverged rows with η > 0 and ' +
-      'both relative memorization and relative dilation',
+      'neither md nor graph has a group of non-diverged rows with η > 0 ' +
+      'that differ only in loss and η',
   };
-  const reason = reasons[verdict];
   return {
     id: 'a',
     statement: 'On md and graph models, dilation grows with memorization.',
     test:
-      `Spearman rank correlation of relative dilation with relative ` +
-      `memorization across the non-diverged rows with η > 0 of each model ` +
-      `(n ≥ ${MIN_CORRELATION_ROWS}); holds for a model when ` +
-      `ρ ≥ ${MIN_SPEARMAN}, and overall when it holds for every model ` +
-      `that is measurable.`,
+      `Rows with η > 0 are grouped by everything but loss and η (same ` +
+      `model, λ or γ, seed, …); in each group of ≥ ${MIN_CORRELATION_ROWS} ` +
+      `rows, the Spearman rank correlation of relative dilation with ` +
+      `relative memorization; holds for a model when the median ρ over its ` +
+      `groups is ≥ ${MIN_SPEARMAN}, and overall when it holds for every ` +
+      'model that is measurable.',
     verdict,
-    reason,
+    reason: reasons[verdict],
     details,
     numbers,
   };

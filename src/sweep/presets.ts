@@ -22,18 +22,20 @@ interface Scale {
   seeds: number[];
   mdSteps: number;
   graphSteps: number;
+  ufmSteps: number;
 }
 
 const SCALES: Record<string, Scale> = {
   small: {
     perClass: 300,
-    testPerClass: 200,
+    testPerClass: 100,
     etas: [0, 0.2, 0.4],
     couplings: [0, 0.3, 1],
     gammas: [0.3, 1, 3],
     seeds: [0, 1],
     mdSteps: 1000,
     graphSteps: 400,
+    ufmSteps: 500,
   },
   full: {
     perClass: 6000,
@@ -44,6 +46,7 @@ const SCALES: Record<string, Scale> = {
     seeds: [0, 1, 2, 3, 4],
     mdSteps: 5000,
     graphSteps: 2000,
+    ufmSteps: 5000,
   },
 };
 
@@ -106,7 +109,7 @@ function defaultSpec(scale: Scale, name: string) {
           model: 'ufm',
           K: 2,
           n: scale.perClass,
-          steps: scale.mdSteps,
+          steps: scale.ufmSteps,
         },
         grid: lossAndNoise,
       },

@@ -1,0 +1,283 @@
+// `nclab sweep`: expands and checks a sweep spec (every problem at once, before
+// the browser starts), skips the configurations the results file already
+// holds, trains the rest batch by batch in the page and appends each
+// batch's rows (one write and an fsync) as soon as it is done. Ctrl-C
+// finishes the batch in flight and writes it; a second Ctrl-C stops at once
+// (the file stays whole: only the batch in flight is lost).
+
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+
+import type { Page } from 'puppeteer-core';
+
+import { InvalidArgumentError } from '../gpu/errors';
+import { serveDatasets } from '../host/datasets';
+import { openSession, type Session } from '../host/session';
+import { batchRows } from '../sweep/assemble';
+import { parseShard, planBatches, shardItems, type Shard } from '../sweep/plan';
+import { presetSpec } from '../sweep/presets';
+import { expandSweep, type ExpandedSweep } from '../sweep/spec';
+import { ResultsWriter } from '../sweep/store';
+import { SweepProgress } from './progress';
+import { report } from './report';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as {
+  version: string;
+};
+
+/** Most configurations per batch unless --max-batch says otherwise. */
+export const DEFAULT_MAX_BATCH = 256;
+
+export interface SweepRunOptions {
+  out: string;
+  shard?: Shard;
+  maxBatch?: number;
+  quiet?: boolean;
+  verbose?: boolean;
+  /** Called after each batch is written (tests use it to kill mid-sweep). */
+  onBatchWritten?: (written: number) => void;
+}
+
+export interface SweepSummary {
+  sweep: string;
+  out: string;
+  shard: string;
+  total: number;
+  resumed: number;
+  trained: number;
+  diverged: number;
+  adapter: string | null;
+  wallMs: number;
+  interrupted: boolean;
+}
+
+/** Opens the app page and waits for its API. */
+async function sweepPage(session: Session): Promise<Page> {
+  const page = await session.open('index.html');
+  await page.waitForFunction(() => window.nclab !== undefined);
+  page.setDefaultTimeout(0); // a batch may train for a long time
+  return page;
+}
+
+/**
+ * Runs a checked sweep into `options.out`. Throws InvalidArgumentError for
+ * bad input found before the browser starts (a data set missing, a results
+ * file of another sweep), other errors for failures while training.
+ */
+export async function runSweep(
+  sweep: ExpandedSweep,
+  options: SweepRunOptions,
+): Promise<SweepSummary> {
+  const start = performance.now();
+  const shard = options.shard ?? { index: 0, count: 1 };
+  const mine = shardItems(sweep.items, shard);
+  const writer = await ResultsWriter.open(options.out, { sweep: sweep.name });
+  const say = (line: string) => {
+    if (!options.quiet) console.error(line);
+  };
+  writer.notes.forEach((note) => say(`[nclab] ${note}`));
+  const todo = mine.filter((item) => !writer.has(item.id));
+  const summary: SweepSummary = {
+    sweep: sweep.name,
+    out: options.out,
+    shard: `${shard.index}/${shard.count}`,
+    total: mine.length,
+    resumed: mine.length - todo.length,
+    trained: 0,
+    diverged: 0,
+    adapter: null,
+    wallMs: 0,
+    interrupted: false,
+  };
+  if (todo.length === 0) {
+    await writer.close();
+    say(`[nclab] ${options.out}: all ${mine.length} configurations done`);
+    summary.wallMs = performance.now() - start;
+    return summary;
+  }
+
+  let session: Session | null = null;
+  let stopping = false;
+  const interrupt = (signal: NodeJS.Signals) => {
+    if (!stopping && signal === 'SIGINT') {
+      stopping = true;
+      console.error(
+        '[nclab] SIGINT: finishing the batch in flight and writing it; ' +
+          'Ctrl-C again to stop now',
+      );
+      return;
+    }
+    console.error(
+      `[nclab] ${signal}: stopping now; the results written so far are ` +
+        'kept, a rerun resumes',
+    );
+    void Promise.allSettled([writer.close(), session?.close()]).finally(() =>
+      process.exit(signal === 'SIGTERM' ? 143 : 130),
+    );
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+  try {
+    const files = new Map<string, Uint8Array>();
+    serveDatasets(
+      todo.flatMap((item) =>
+        item.run.model === 'graph' ? [item.run.data] : [],
+      ),
+      files,
+    );
+    session = await openSession({
+      log: options.verbose ? undefined : () => {},
+      files,
+    });
+    const page = await sweepPage(session);
+    const device = await page.evaluate(() => window.nclab!.sweepDevice());
+    summary.adapter = device.adapter;
+    const batches = planBatches(todo, {
+      ...device,
+      maxConfigs: options.maxBatch ?? DEFAULT_MAX_BATCH,
+    });
+    say(
+      `[nclab] ${sweep.name}: ${todo.length} of ${mine.length} configurations ` +
+        `to train (${summary.resumed} done already) in ${batches.length} ` +
+        `batches on ${device.adapter}`,
+    );
+    const progress = new SweepProgress({
+      total: mine.length,
+      done: summary.resumed,
+      work: todo.reduce((a, item) => a + item.run.config.steps, 0),
+      quiet: options.quiet,
+    });
+    let inFlight = 0;
+    page.on('console', (message) => {
+      const text = message.text();
+      if (text.startsWith('[nclab:step] ')) {
+        progress.step(Number(text.slice(13)), inFlight);
+      }
+    });
+    try {
+      for (const batch of batches) {
+        if (stopping) break;
+        inFlight = batch.items.length;
+        const configs = batch.items.map((item) => item.config);
+        const result = await page.evaluate(
+          (c) => window.nclab!.sweepBatch(c),
+          configs,
+        );
+        const rows = batchRows(sweep.name, batch.items, result, version);
+        await writer.append(rows);
+        summary.trained += rows.length;
+        summary.diverged += rows.filter(
+          (r) => r.divergedAtStep !== null,
+        ).length;
+        progress.batch(
+          rows.length,
+          batch.items[0]!.run.config.steps,
+          `${batch.items[0]!.run.model}, ${rows.length} configurations`,
+        );
+        options.onBatchWritten?.(summary.trained);
+      }
+    } finally {
+      progress.stop();
+    }
+    summary.interrupted = stopping;
+    await page.evaluate(() => window.nclab!.endSweep());
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    await writer.close();
+    await session?.close();
+  }
+  summary.wallMs = performance.now() - start;
+  return summary;
+}
+
+export interface SweepCommandOptions {
+  out?: string;
+  preset?: string;
+  scale?: string;
+  shard?: string;
+  maxBatch?: string;
+  report?: boolean;
+  quiet?: boolean;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+/** `nclab sweep [SPEC]`: returns the exit code (0 done, 1 failed, 2 bad
+ * input, 130 interrupted). */
+export async function sweep(
+  file: string | undefined,
+  options: SweepCommandOptions,
+): Promise<number> {
+  const fail = (message: string, code = 2) => {
+    console.error(`nclab sweep: ${message}`);
+    return code;
+  };
+  let spec: unknown;
+  let shard: Shard | undefined;
+  let maxBatch: number | undefined;
+  try {
+    if (file && options.preset) {
+      return fail('give a spec file or --preset, not both');
+    }
+    if (file) {
+      spec = JSON.parse(await readFile(file, 'utf8'));
+    } else {
+      spec = presetSpec(options.preset ?? 'default', options.scale ?? 'small');
+    }
+    if (options.shard) shard = parseShard(options.shard);
+    if (options.maxBatch !== undefined) {
+      maxBatch = Number(options.maxBatch);
+      if (!Number.isInteger(maxBatch) || maxBatch < 1) {
+        return fail(
+          `--max-batch ${options.maxBatch} is invalid; expected an integer ≥ 1`,
+        );
+      }
+    }
+  } catch (error) {
+    return fail(`${file ?? 'preset'}: ${(error as Error).message}`);
+  }
+  let expanded: ExpandedSweep;
+  try {
+    expanded = expandSweep(spec);
+  } catch (error) {
+    return fail(
+      `${file ?? `preset ${options.preset ?? 'default'}`}: ${(error as Error).message}`,
+    );
+  }
+  const out = options.out ?? `results/${expanded.name}.jsonl`;
+  const outFile =
+    shard && shard.count > 1
+      ? out.replace(
+          /(\.jsonl)?$/,
+          `.shard-${shard.index}-of-${shard.count}.jsonl`,
+        )
+      : out;
+  let summary: SweepSummary;
+  try {
+    summary = await runSweep(expanded, {
+      out: outFile,
+      shard,
+      maxBatch,
+      quiet: options.quiet,
+      verbose: options.verbose,
+    });
+  } catch (error) {
+    const bad = error instanceof InvalidArgumentError;
+    return fail((error as Error).message, bad ? 2 : 1);
+  }
+  if (options.json) console.log(JSON.stringify(summary));
+  if (!options.quiet) {
+    console.error(
+      `[nclab] ${summary.interrupted ? 'stopped' : 'done'}: ` +
+        `${summary.resumed + summary.trained}/${summary.total} configurations ` +
+        `in ${outFile} (${summary.trained} trained now, ${summary.diverged} ` +
+        `diverged) in ${(summary.wallMs / 1000).toFixed(1)} s`,
+    );
+  }
+  if (summary.interrupted) return 130;
+  if (options.report && !(shard && shard.count > 1)) {
+    return report(outFile, { quiet: options.quiet });
+  }
+  return 0;
+}
