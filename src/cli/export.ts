@@ -3,7 +3,6 @@
 // index. The input is read and checked before anything is written, and the
 // table is written atomically.
 
-import { rename, rm, writeFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 
 import { exportCsv, exportParquet } from '../sweep/export';
@@ -77,27 +76,11 @@ export async function exportResults(
     failure =
       format === 'csv'
         ? await writeAtomically(options.out, exportCsv(rows))
-        : await writeBytesAtomically(options.out, exportParquet(rows));
+        : await writeAtomically(options.out, exportParquet(rows));
   } catch (error) {
     failure = (error as Error).message;
   }
   if (failure) return fail(`cannot write ${options.out}: ${failure}`, 1);
   console.error(`[nclab] wrote ${rows.length} rows to ${options.out}`);
   return 0;
-}
-
-/** writeAtomically for bytes: `out.partial`, then renamed into place. */
-async function writeBytesAtomically(
-  out: string,
-  bytes: Uint8Array,
-): Promise<string | null> {
-  const partial = `${out}.partial`;
-  try {
-    await writeFile(partial, bytes);
-    await rename(partial, out);
-    return null;
-  } catch (error) {
-    await rm(partial, { force: true });
-    return (error as Error).message;
-  }
 }

@@ -27,11 +27,11 @@ export async function outputProblem(out: string): Promise<string | null> {
 /** Writes `text` to `out` via `out.partial`; the error message, or null. */
 export async function writeAtomically(
   out: string,
-  text: string,
+  content: string | Uint8Array,
 ): Promise<string | null> {
   const partial = `${out}.partial`;
   try {
-    await writeFile(partial, text);
+    await writeFile(partial, content);
     await rename(partial, out);
     return null;
   } catch (error) {

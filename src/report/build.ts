@@ -2,7 +2,7 @@
 // figure with data, then report.html. Each file is written atomically and
 // report.html last, so a report.html on disk always comes with its figures.
 
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { outputProblem, writeAtomically } from '../cli/output';
@@ -36,22 +36,6 @@ export interface ReportResult {
   pngFont: { source: string; drawsText: boolean };
 }
 
-/** Writes bytes via a temporary file renamed into place; error or null. */
-async function writeBytesAtomically(
-  out: string,
-  bytes: Uint8Array,
-): Promise<string | null> {
-  const partial = `${out}.partial`;
-  try {
-    await writeFile(partial, bytes);
-    await rename(partial, out);
-    return null;
-  } catch (error) {
-    await rm(partial, { force: true });
-    return (error as Error).message;
-  }
-}
-
 export class ReportWriteError extends Error {
   override name = 'ReportWriteError';
 }
@@ -64,7 +48,7 @@ async function write(
   const failure =
     typeof content === 'string'
       ? await writeAtomically(path, content)
-      : await writeBytesAtomically(path, content);
+      : await writeAtomically(path, content);
   if (failure) throw new ReportWriteError(`cannot write ${path}: ${failure}`);
   onWrite?.(path);
 }
