@@ -38,7 +38,7 @@ export const AXIS = {
   relativeMemorization: ['relative memorization', '(÷ clean-centre distance)'],
   relativeDilation: ['relative dilation', '(÷ clean-centre distance)'],
   testAccuracy: ['test accuracy', '(fraction correct)'],
-  eta: ['label-noise rate η', '(resampling probability)'],
+  eta: ['label-noise rate η', '(probability a label is corrupted)'],
   coupling: ['md coupling λ', '(radius = λ·memorization)'],
   gamma: ['graph penalty γ', '(k-NN Laplacian weight)'],
   step: ['training step', '(log scale)'],
