@@ -114,6 +114,16 @@ async function killedSweep(out: string, rows: number): Promise<void> {
   }
   process.kill(-child.pid!, 'SIGKILL');
   await exited;
+  // The browser talks to Node over a pipe: it must not outlive it.
+  for (let tries = 0; ; tries++) {
+    const { stdout } = await execute('ps', ['-eo', 'ppid=,args=']);
+    const orphans = stdout
+      .split('\n')
+      .filter((line) => /^\s*1\s.*nclab-chromium-/.test(line));
+    if (orphans.length === 0) break;
+    if (tries === 50) throw new Error(`orphaned browser: ${orphans[0]}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 beforeAll(async () => {
@@ -202,6 +212,41 @@ describeGpu('nclab sweep: resume, kill and shards', () => {
       expect(again.stderr).toContain('all 8 configurations done');
       expect((await rowsOf(out)).map(comparable)).toEqual(
         reference.map(comparable),
+      );
+    },
+  );
+
+  test(
+    'Ctrl-C finishes the batch in flight, writes it and exits 130',
+    { timeout: 600_000 },
+    async () => {
+      const out = join(dir, 'interrupted.jsonl');
+      const child = spawn(
+        'node',
+        [CLI, 'sweep', specPath, '--max-batch', '2', '-o', out],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) =>
+        child.on('exit', (code) => resolve(code)),
+      );
+      // Interrupt once the first batch is written: another is in flight.
+      for (;;) {
+        const text = existsSync(out) ? await readFile(out, 'utf8') : '';
+        if (text.split('\n').length - 1 >= 2) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(stderr).toContain('SIGINT: finishing the batch in flight');
+      const rows = await rowsOf(out);
+      // Whole batches only, the one in flight included, and right.
+      expect(rows.length % 2).toBe(0);
+      expect(rows.length).toBeGreaterThanOrEqual(4);
+      expect(rows.length).toBeLessThan(8);
+      expect(rows.map(comparable)).toEqual(
+        rows.map((r) => comparable(reference[r.index]!)),
       );
     },
   );

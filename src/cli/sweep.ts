@@ -111,12 +111,18 @@ export async function runSweep(
       `[nclab] ${signal}: stopping now; the results written so far are ` +
         'kept, a rerun resumes',
     );
+    const codes: Partial<Record<NodeJS.Signals, number>> = {
+      SIGINT: 130,
+      SIGHUP: 129,
+      SIGTERM: 143,
+    };
     void Promise.allSettled([writer.close(), session?.close()]).finally(() =>
-      process.exit(signal === 'SIGTERM' ? 143 : 130),
+      process.exit(codes[signal] ?? 1),
     );
   };
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
+  process.on('SIGHUP', interrupt);
   try {
     const files = new Map<string, Uint8Array>();
     serveDatasets(
@@ -128,6 +134,9 @@ export async function runSweep(
     session = await openSession({
       log: options.verbose ? undefined : () => {},
       files,
+      // Ctrl-C must let the batch in flight finish: puppeteer's own
+      // handler would kill the browser and exit at once.
+      ownSignals: true,
     });
     const page = await sweepPage(session);
     const device = await page.evaluate(() => window.nclab!.sweepDevice());
@@ -184,6 +193,7 @@ export async function runSweep(
   } finally {
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
+    process.off('SIGHUP', interrupt);
     await writer.close();
     await session?.close();
   }

@@ -133,7 +133,15 @@ export interface LaunchedBrowser {
 }
 
 export async function launchBrowser(
-  options: FindBrowserOptions & { extraFlags?: string[] } = {},
+  options: FindBrowserOptions & {
+    extraFlags?: string[];
+    /** The caller handles SIGINT/SIGTERM/SIGHUP and closes the browser
+     * itself (puppeteer would otherwise kill it and exit on Ctrl-C). */
+    ownSignals?: boolean;
+    /** Other processes connect to it (the test harness): a DevTools port
+     * instead of the pipe. */
+    shared?: boolean;
+  } = {},
 ): Promise<LaunchedBrowser> {
   const found = await findBrowser(options);
   const userDataDir = await mkdtemp(join(tmpdir(), 'nclab-chromium-'));
@@ -147,6 +155,12 @@ export async function launchBrowser(
       // A training or benchmark is one long page call (puppeteer's default
       // gives up after 3 minutes); progress is reported meanwhile.
       protocolTimeout: PROTOCOL_TIMEOUT_MS,
+      // Talk over a pipe, not a port: when Node dies, even by SIGKILL, the
+      // pipe closes and Chromium exits instead of living on as an orphan.
+      pipe: !options.shared,
+      ...(options.ownSignals
+        ? { handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false }
+        : {}),
     });
   } catch (cause) {
     await rm(userDataDir, { recursive: true, force: true });

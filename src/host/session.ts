@@ -31,6 +31,9 @@ export async function openSession(
     log?: (line: string) => void;
     /** Buffers the page can fetch at DATA_PREFIX + name (see server.ts). */
     files?: ReadonlyMap<string, Uint8Array>;
+    /** The caller handles the signals; others connect (see launchBrowser). */
+    ownSignals?: boolean;
+    shared?: boolean;
   } = {},
 ): Promise<Session> {
   const launched = await launchBrowser(options);

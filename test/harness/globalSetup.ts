@@ -21,7 +21,7 @@ export default async function setup(project: TestProject) {
   let session: Session | null = null;
   let reason = '';
   try {
-    session = await openSession();
+    session = await openSession({ shared: true });
     const page = await session.open('test/page/index.html');
     await page.waitForFunction(() => window.nclabTest !== undefined);
     const summary = await page.evaluate(() => window.nclabTest!.adapter());
