@@ -227,8 +227,8 @@ export async function sweep(
   let shard: Shard | undefined;
   let maxBatch: number | undefined;
   try {
-    if (file && options.preset) {
-      return fail('give a spec file or --preset, not both');
+    if (file && (options.preset || options.scale)) {
+      return fail('give a spec file or --preset (with --scale), not both');
     }
     if (file) {
       spec = JSON.parse(await readFile(file, 'utf8'));
