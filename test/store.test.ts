@@ -10,6 +10,7 @@ import {
   rm,
   stat,
   writeFile,
+  utimes,
 } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +23,12 @@ import { merge } from '../src/cli/merge';
 import { exportCsv, exportParquet } from '../src/sweep/export';
 import { combineResults, mergeResults } from '../src/sweep/merge';
 import { comparable, type ResultRow } from '../src/sweep/row';
-import { formatRows, readResults, ResultsWriter } from '../src/sweep/store';
+import {
+  formatRows,
+  LOCK_STALE_MS,
+  readResults,
+  ResultsWriter,
+} from '../src/sweep/store';
 import { killRepeatedly } from './support/killWriter';
 import { parseCsv } from './support/csv';
 import { syntheticRow } from './support/resultRows';
@@ -205,12 +211,26 @@ describe('ResultsWriter and readResults', () => {
     const live = { pid: process.ppid, host: hostname() };
     await writeFile(lock, JSON.stringify(live));
     await expect(ResultsWriter.open(path)).rejects.toThrow(
-      `process ${process.ppid} on ${hostname()}; wait for it to end, or if ` +
-        `it no longer runs, delete ${lock}`,
+      `process ${process.ppid} on ${hostname()} (its lock was refreshed 0 s ` +
+        `ago; one not refreshed for ${LOCK_STALE_MS / 1000} s is taken ` +
+        `over); wait for it to end, or if it no longer runs, delete ${lock}`,
     );
     const elsewhere = { pid: 1, host: 'another-host' };
     await writeFile(lock, JSON.stringify(elsewhere));
     await expect(ResultsWriter.open(path)).rejects.toThrow(/another-host/);
+    // A lock nobody refreshed for LOCK_STALE_MS was left behind, on any
+    // host (a Kubernetes pod rescheduled elsewhere resumes its shard).
+    const old = new Date(Date.now() - LOCK_STALE_MS - 1000);
+    await utimes(lock, old, old);
+    const taken = await ResultsWriter.open(path);
+    await taken.close();
+    // A lock with this process's pid that it does not hold was left by an
+    // earlier process with the same pid (a restarted container).
+    await writeFile(
+      lock,
+      JSON.stringify({ pid: process.pid, host: hostname() }),
+    );
+    await (await ResultsWriter.open(path)).close();
 
     // A child that has exited (and been reaped) leaves its pid dead.
     const dead = spawnSync(process.execPath, ['-e', '']).pid;

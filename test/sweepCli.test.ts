@@ -252,6 +252,39 @@ describeGpu('nclab sweep: resume, kill and shards', () => {
   );
 
   test(
+    'SIGTERM stops at once, exits 143 and leaves no lock',
+    { timeout: 600_000 },
+    async () => {
+      const out = join(dir, 'terminated.jsonl');
+      const child = spawn(
+        'node',
+        [CLI, 'sweep', specPath, '--max-batch', '2', '-o', out],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) =>
+        child.on('exit', (code) => resolve(code)),
+      );
+      // Mid-sweep: a batch written, the next in flight.
+      for (;;) {
+        const text = existsSync(out) ? await readFile(out, 'utf8') : '';
+        if (text.split('\n').length - 1 >= 2) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      child.kill('SIGTERM');
+      expect(await exited).toBe(143);
+      expect(stderr).toContain('SIGTERM: stopping now');
+      expect(stderr).not.toContain('nclab sweep:');
+      expect(existsSync(`${out}.lock`)).toBe(false);
+      const rows = await rowsOf(out);
+      expect(rows.map(comparable)).toEqual(
+        rows.map((r) => comparable(reference[r.index]!)),
+      );
+    },
+  );
+
+  test(
     'two shards merged equal one unsharded run',
     { timeout: 600_000 },
     async () => {

@@ -98,6 +98,8 @@ export async function runSweep(
 
   let session: Session | null = null;
   let stopping = false;
+  let stoppingNow = false;
+  let progress: SweepProgress | undefined;
   const interrupt = (signal: NodeJS.Signals) => {
     if (!stopping && signal === 'SIGINT') {
       stopping = true;
@@ -107,6 +109,8 @@ export async function runSweep(
       );
       return;
     }
+    stoppingNow = true;
+    progress?.stop();
     console.error(
       `[nclab] ${signal}: stopping now; the results written so far are ` +
         'kept, a rerun resumes',
@@ -116,7 +120,7 @@ export async function runSweep(
       SIGHUP: 129,
       SIGTERM: 143,
     };
-    void Promise.allSettled([writer.close(), session?.close()]).finally(() =>
+    void Promise.allSettled([writer.close(), session?.close()]).then(() =>
       process.exit(codes[signal] ?? 1),
     );
   };
@@ -150,17 +154,18 @@ export async function runSweep(
         `to train (${summary.resumed} done already) in ${batches.length} ` +
         `batches on ${device.adapter}`,
     );
-    const progress = new SweepProgress({
+    const bar = new SweepProgress({
       total: mine.length,
       done: summary.resumed,
       work: todo.reduce((a, item) => a + item.run.config.steps, 0),
       quiet: options.quiet,
     });
+    progress = bar;
     let inFlight = 0;
     page.on('console', (message) => {
       const text = message.text();
       if (text.startsWith('[nclab:step] ')) {
-        progress.step(Number(text.slice(13)), inFlight);
+        bar.step(Number(text.slice(13)), inFlight);
       }
     });
     try {
@@ -178,7 +183,7 @@ export async function runSweep(
         summary.diverged += rows.filter(
           (r) => r.divergedAtStep !== null,
         ).length;
-        progress.batch(
+        bar.batch(
           rows.length,
           batch.items[0]!.run.config.steps,
           `${batch.items[0]!.run.model}, ${rows.length} configurations`,
@@ -186,10 +191,15 @@ export async function runSweep(
         options.onBatchWritten?.(summary.trained);
       }
     } finally {
-      progress.stop();
+      bar.stop();
     }
     summary.interrupted = stopping;
     await page.evaluate(() => window.nclab!.endSweep());
+  } catch (error) {
+    // Stopping at once closes the browser under the batch in flight: the
+    // signal handler reports and exits; this failure is its echo.
+    if (stoppingNow) await new Promise(() => {});
+    throw error;
   } finally {
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);

@@ -38,11 +38,24 @@ export async function openSession(
 ): Promise<Session> {
   const launched = await launchBrowser(options);
   let server: PageServer;
+  const sigterm = new Set(process.listeners('SIGTERM'));
+  const stdinEnd = new Set(process.stdin.listeners('end'));
   try {
     server = await startPageServer({ files: options.files });
   } catch (error) {
     await launched.close();
     throw error;
+  }
+  if (options.ownSignals) {
+    // vite's dev server exits the process on SIGTERM (and when stdin ends)
+    // before the caller can write what it holds: the caller handles them.
+    for (const listener of process.listeners('SIGTERM')) {
+      if (!sigterm.has(listener)) process.off('SIGTERM', listener);
+    }
+    for (const listener of process.stdin.listeners('end')) {
+      if (!stdinEnd.has(listener))
+        process.stdin.off('end', listener as () => void);
+    }
   }
   const log = options.log ?? ((line: string) => console.error(line));
   return {

@@ -14,6 +14,8 @@ import {
   open,
   readFile,
   rm,
+  stat,
+  utimes,
   writeFile,
   type FileHandle,
 } from 'node:fs/promises';
@@ -149,6 +151,7 @@ export class ResultsWriter {
   /** Bytes of a partial last line cut off at open (0 if none). */
   repairedBytes = 0;
   private sweep: string | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
   /** 'broken' after a failed write could not be undone: appends refused. */
   private state: 'open' | 'broken' | 'closed' = 'open';
 
@@ -211,6 +214,14 @@ export class ResultsWriter {
       );
       writer.sweep = sweep;
       writer.notes.push(...notes);
+      // A live writer keeps its lock fresh; one that stops (killed, its
+      // machine gone) leaves a lock others may take over once it is stale.
+      writer.heartbeat = setInterval(() => {
+        const now = new Date();
+        utimes(lock, now, now).catch(() => {});
+      }, LOCK_HEARTBEAT_MS);
+      writer.heartbeat.unref();
+      heldHere.add(resolve(lock));
       if (file.partialTail > 0) {
         await writer.truncateTo(size);
         writer.repairedBytes = file.partialTail;
@@ -288,11 +299,24 @@ export class ResultsWriter {
   }
 
   /** Closes the file and releases the lock. */
-  async close(): Promise<void> {
-    if (this.state === 'closed') return;
+  /** Closes the file and removes the lock; every caller (a signal handler
+   * racing the normal end) waits for the same, complete close. */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private closing: Promise<void> | undefined;
+
+  private async closeOnce(): Promise<void> {
     this.state = 'closed';
-    await this.handle.close();
-    await rm(this.lock, { force: true });
+    clearInterval(this.heartbeat);
+    try {
+      await this.handle.close();
+    } finally {
+      await rm(this.lock, { force: true });
+      heldHere.delete(resolve(this.lock));
+    }
   }
 
   private async truncateTo(size: number): Promise<void> {
@@ -348,17 +372,40 @@ export function writerOf(path: string): Promise<string | null> {
   return liveHolder(`${path}.lock`);
 }
 
-/** The live process holding `lock`, in words; null when no lock exists or
- * its process, on this host, has died. */
+/** How often a writer refreshes its lock, and after how long without a
+ * refresh a lock counts as left behind (from any host: a rescheduled
+ * Kubernetes pod resumes its shard on another machine). */
+export const LOCK_HEARTBEAT_MS = 20_000;
+export const LOCK_STALE_MS = 120_000;
+
+/** Locks this process holds: a lock with this pid and not in here was left
+ * by an earlier process that had the same pid. */
+const heldHere = new Set<string>();
+
+/** The live process holding `lock`, in words; null when no lock exists,
+ * when it was not refreshed for LOCK_STALE_MS, or when its process, on this
+ * host, has died (or has this process's pid: a restarted container). */
 async function liveHolder(lock: string): Promise<string | null> {
-  const text = await readFile(lock, 'utf8').catch(() => null);
-  if (text === null) return null;
+  const [text, info] = await Promise.all([
+    readFile(lock, 'utf8').catch(() => null),
+    stat(lock).catch(() => null),
+  ]);
+  if (text === null || info === null) return null;
+  const age = Date.now() - info.mtimeMs;
+  if (age > LOCK_STALE_MS) return null;
   const other = parseOwner(text);
   if (!other) return 'another process (its lock is unreadable)';
   const here = other.host === hostname();
-  if (here && !isAlive(other.pid)) return null;
-  const self = here && other.pid === process.pid ? ' (this one)' : '';
-  return `process ${other.pid} on ${other.host}${self}`;
+  const mine = here && other.pid === process.pid;
+  if (mine && heldHere.has(resolve(lock))) {
+    return `process ${other.pid} on ${other.host} (this one)`;
+  }
+  if (here && (!isAlive(other.pid) || mine)) return null;
+  return (
+    `process ${other.pid} on ${other.host} (its lock was refreshed ` +
+    `${Math.round(age / 1000)} s ago; one not refreshed for ` +
+    `${LOCK_STALE_MS / 1000} s is taken over)`
+  );
 }
 
 function parseOwner(text: string): LockOwner | null {
