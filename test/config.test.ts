@@ -79,7 +79,10 @@ describe('parseUfmConfig', () => {
       { model: 'resnet' },
       'config.model = "resnet" is invalid; expected "ufm", "md" or "graph"',
     ],
-    [{ steps: 2.5 }, 'config.steps = 2.5 is invalid; expected an integer ≥ 1'],
+    [
+      { steps: 2.5 },
+      'config.steps = 2.5 is invalid; expected an integer from 1 to 100000000',
+    ],
     [
       { optimizer: { kind: 'momentum', beta: 1.5 } },
       'config.optimizer.beta = 1.5 is invalid; expected β in [0, 1)',

@@ -113,7 +113,7 @@ describe('sweep expansion', () => {
       'spec.parts[0].grid["noise.eta"][1] = 1.5 is invalid; expected η in [0, 1]',
       'spec.parts[0].grid["lamdaH"][0]: unknown field',
       'spec.parts[0].grid["coupling"][1] = "strong" is invalid; expected number',
-      'spec.parts[1].base.steps = 0 is invalid; expected an integer ≥ 1',
+      'spec.parts[1].base.steps = 0 is invalid; expected an integer from 1 to 100000000',
     ]) {
       expect(message).toContain(expected);
     }
@@ -125,7 +125,27 @@ describe('sweep expansion', () => {
         name: 'dup',
         parts: [{ name: 'a', base: MD, grid: { seed: [1, 1] } }],
       }),
-    ).toContain('configuration 1 repeats configuration 0 (a)');
+    ).toContain(
+      'spec.parts[0] at grid point {"seed":1} repeats the configuration of ' +
+        'spec.parts[0] at grid point {"seed":1}',
+    );
+    // Positions count every grid point, valid or not.
+    const message2 = problemsOf({
+      name: 'dup',
+      parts: [{ name: 'a', base: MD, grid: { lr: [0.5, 0.3], seed: [0, 0] } }],
+    });
+    expect(message2).toContain(
+      'spec.parts[0] at grid point {"lr":0.3,"seed":0} repeats the ' +
+        'configuration of spec.parts[0] at grid point {"lr":0.3,"seed":0}',
+    );
+    expect(
+      problemsOf({
+        name: 'keys',
+        parts: [{ name: 'a', base: MD, grid: { 'noise..eta': [0.1] } }],
+      }),
+    ).toContain(
+      'spec.parts[0].grid["noise..eta"] = [0.1] is invalid; the key "noise..eta" is not a field path',
+    );
     const message = problemsOf({
       name: 'dup',
       parts: [

@@ -71,11 +71,32 @@ export async function runSweep(
   const start = performance.now();
   const shard = options.shard ?? { index: 0, count: 1 };
   const mine = shardItems(sweep.items, shard);
-  const writer = await ResultsWriter.open(options.out, { sweep: sweep.name });
+  // Data sets are read (and checked) before anything is written.
+  const files = new Map<string, Uint8Array>();
+  serveDatasets(
+    mine.flatMap((item) => (item.run.model === 'graph' ? [item.run.data] : [])),
+    files,
+  );
+  let writer: ResultsWriter;
+  try {
+    writer = await ResultsWriter.open(options.out, { sweep: sweep.name });
+  } catch (error) {
+    // A results file that is corrupt, another sweep's or in use: the
+    // command's input is wrong, nothing was trained.
+    throw new InvalidArgumentError((error as Error).message);
+  }
   const say = (line: string) => {
     if (!options.quiet) console.error(line);
   };
   writer.notes.forEach((note) => say(`[nclab] ${note}`));
+  const inSpec = sweep.items.filter((item) => writer.has(item.id)).length;
+  if (writer.doneCount > inSpec) {
+    say(
+      `[nclab] ${options.out} holds ${writer.doneCount - inSpec} row(s) of ` +
+        'configurations this spec no longer has (was it edited?); they stay ' +
+        'in the file and in its report: write to a new file to keep them apart',
+    );
+  }
   const todo = mine.filter((item) => !writer.has(item.id));
   const summary: SweepSummary = {
     sweep: sweep.name,
@@ -128,13 +149,6 @@ export async function runSweep(
   process.on('SIGTERM', interrupt);
   process.on('SIGHUP', interrupt);
   try {
-    const files = new Map<string, Uint8Array>();
-    serveDatasets(
-      todo.flatMap((item) =>
-        item.run.model === 'graph' ? [item.run.data] : [],
-      ),
-      files,
-    );
     session = await openSession({
       log: options.verbose ? undefined : () => {},
       files,
@@ -152,7 +166,7 @@ export async function runSweep(
     say(
       `[nclab] ${sweep.name}: ${todo.length} of ${mine.length} configurations ` +
         `to train (${summary.resumed} done already) in ${batches.length} ` +
-        `batches on ${device.adapter}`,
+        `batch${batches.length === 1 ? '' : 'es'} on ${device.adapter}`,
     );
     const bar = new SweepProgress({
       total: mine.length,
@@ -236,16 +250,20 @@ export async function sweep(
   let spec: unknown;
   let shard: Shard | undefined;
   let maxBatch: number | undefined;
+  if (file && (options.preset || options.scale)) {
+    return fail('give a spec file or --preset (with --scale), not both');
+  }
   try {
-    if (file && (options.preset || options.scale)) {
-      return fail('give a spec file or --preset (with --scale), not both');
-    }
+    if (options.shard) shard = parseShard(options.shard);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  try {
     if (file) {
       spec = JSON.parse(await readFile(file, 'utf8'));
     } else {
       spec = presetSpec(options.preset ?? 'default', options.scale ?? 'small');
     }
-    if (options.shard) shard = parseShard(options.shard);
     if (options.maxBatch !== undefined) {
       maxBatch = Number(options.maxBatch);
       if (!Number.isInteger(maxBatch) || maxBatch < 1) {
@@ -296,7 +314,12 @@ export async function sweep(
     );
   }
   if (summary.interrupted) return 130;
-  if (options.report && !(shard && shard.count > 1)) {
+  if (options.report && shard && shard.count > 1) {
+    console.error(
+      '[nclab] --report skipped: this is one shard; report on the merged ' +
+        'file (nclab merge, then nclab report)',
+    );
+  } else if (options.report) {
     return report(outFile, { quiet: options.quiet });
   }
   return 0;

@@ -106,7 +106,12 @@ export function dilationGrowsWithMemorization(
     details.push(
       `${model}: ${verdict}, median Spearman ρ = ${formatNumber(middle)} ` +
         `over ${rhos.length} group(s); ρ ≥ ${MIN_SPEARMAN} in ` +
-        `${fraction(above, rhos.length)}; ${usable.length} rows`,
+        `${fraction(above, rhos.length)}; ${usable.length} rows` +
+        (model === 'md'
+          ? ' (by construction: the md model sets each radius to λ times ' +
+            'its memorization, science.md §7, so within equal λ the ranks ' +
+            'agree; the graph model is the informative test)'
+          : ''),
     );
   }
   let verdict: Verdict = 'not measurable on this sweep';

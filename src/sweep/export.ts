@@ -71,7 +71,8 @@ const TIMING: [string, Preferred, (row: ResultRow) => unknown][] = [
 ];
 
 /** The rows as columns: the fixed fields, every `final.*` field, timing,
- * then `point.KEY` for each grid key (in the order first met). */
+ * `point.KEY` for each grid key (in the order first met), then every leaf
+ * of the configurations as `config.PATH`. */
 export function resultsTable(rows: readonly ResultRow[]): TableColumn[] {
   const column = (
     name: string,
@@ -99,7 +100,42 @@ export function resultsTable(rows: readonly ResultRow[]): TableColumn[] {
     ...keysOf((r) => r.point).map((key) =>
       column(`point.${key}`, (row) => own(row.point, key)),
     ),
+    // Every field of the configuration as a leaf column (config.noise.kind,
+    // config.seed, config.loss.alpha, …): group by what the grid held fixed.
+    ...configLeaves(rows).map((path) =>
+      column(`config.${path.join('.')}`, (row) => leafAt(row.config, path)),
+    ),
   ];
+}
+
+/** The paths of every non-object value in the rows' configurations, in the
+ * order first met (arrays are leaves). */
+function configLeaves(rows: readonly ResultRow[]): string[][] {
+  const seen = new Map<string, string[]>();
+  const walk = (value: unknown, path: string[]) => {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [key, inner] of Object.entries(value)) {
+        walk(inner, [...path, key]);
+      }
+    } else if (path.length > 0) {
+      seen.set(path.join('\u0000'), path);
+    }
+  };
+  for (const row of rows) walk(row.config, []);
+  return [...seen.values()];
+}
+
+function leafAt(value: unknown, path: readonly string[]): unknown {
+  let at = value;
+  for (const key of path) {
+    if (at === null || typeof at !== 'object' || !Object.hasOwn(at, key)) {
+      return null;
+    }
+    at = (at as Record<string, unknown>)[key];
+  }
+  return at !== null && typeof at === 'object' && !Array.isArray(at)
+    ? null
+    : at;
 }
 
 /** The narrowest kind holding every value (JSON when mixed or nested);

@@ -23,15 +23,26 @@ const nameSchema = z
   .string()
   .regex(NAME, 'expected 1–100 letters, digits, ".", "_" or "-"');
 
-const gridSchema = z.record(
-  z
-    .string()
-    .regex(
-      /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/,
-      'expected a field path such as "lambdaH" or "noise.eta"',
-    ),
-  z.array(z.unknown()).min(1, 'expected a non-empty list of values'),
-);
+const GRID_KEY = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/;
+
+const gridSchema = z
+  .record(
+    z.string(),
+    z.array(z.unknown()).min(1, 'expected a non-empty list of values'),
+  )
+  .superRefine((grid, ctx) => {
+    for (const key of Object.keys(grid)) {
+      if (!GRID_KEY.test(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message:
+            `the key ${JSON.stringify(key)} is not a field path; expected ` +
+            'names joined by dots, such as "lambdaH" or "noise.eta"',
+        });
+      }
+    }
+  });
 
 const partSchema = z
   .object({
@@ -167,7 +178,8 @@ export function expandSweep(input: unknown): ExpandedSweep {
   }
 
   const items: SweepItem[] = [];
-  const seen = new Map<string, number>();
+  /** Where each configuration was first made, by id. */
+  const seen = new Map<string, string>();
   parts.forEach((part, p) => {
     if (!part) return;
     const keys = Object.keys(part.grid);
@@ -208,16 +220,16 @@ export function expandSweep(input: unknown): ExpandedSweep {
       }
       const config = configSchema.parse(raw) as Record<string, unknown>;
       const id = contentId(config);
+      const here = `spec.parts[${p}] at grid point ${JSON.stringify(point)}`;
       const earlier = seen.get(id);
       if (earlier !== undefined) {
         problems.add(
-          `spec.parts[${p}] (${part.name}): configuration ${items.length} ` +
-            `repeats configuration ${earlier} (${items[earlier]!.part}); ` +
-            'each configuration may appear once (vary the seed to repeat a run)',
+          `${here} repeats the configuration of ${earlier}; each ` +
+            'configuration may appear once (vary the seed to repeat a run)',
         );
         continue;
       }
-      seen.set(id, items.length);
+      seen.set(id, here);
       items.push({
         index: items.length,
         part: part.name,

@@ -37,7 +37,13 @@ export type Locate = (path: readonly PropertyKey[]) => string;
 export function pathText(root: string, path: readonly PropertyKey[]): string {
   return [
     root,
-    ...path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)),
+    ...path.map((p) =>
+      typeof p === 'number'
+        ? `[${p}]`
+        : /^[A-Za-z_$][\w$]*$/.test(String(p))
+          ? `.${String(p)}`
+          : `[${JSON.stringify(String(p))}]`,
+    ),
   ]
     .join('')
     .replace(/\.\[/g, '[');

@@ -219,7 +219,7 @@ export const trainingFields = {
   lrH: positiveNumber.optional(),
   optimizer: optimizerSchema.default({ kind: 'gd' }),
   schedule: scheduleSchema.default({ kind: 'constant' }),
-  steps: integerAtLeast(1),
+  steps: integerIn(1, 100_000_000),
   seed: seedSchema.default(0),
   initScale: positiveNumber.default(0.5),
 };
