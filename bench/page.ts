@@ -1,8 +1,10 @@
 // The benchmark page: times nclab next to a plain-JavaScript float32
 // baseline of the same operation on the same inputs, in the same page and
 // run, after checking both give the same numbers: the kernels here, the ufm
-// training steps in bench/training.ts. Exposes window.nclabBench to
-// bench/run.ts; progress goes to the console as "[bench] …" lines.
+// training steps in bench/training.ts; the sweep rows (bench/sweep.ts) time
+// batched sweeps against one configuration at a time instead. Exposes
+// window.nclabBench to bench/run.ts; progress goes to the console as
+// "[bench] …" lines.
 
 import { adapterName } from '../src/gpu/device';
 import { Runtime, type TimingMethod } from '../src/gpu/runtime';
@@ -17,6 +19,7 @@ import { randomFloats, randomLabels } from '../src/util/random';
 import { measurement, progress, sampleTimes } from './sampling';
 import { measureKnn } from './graph';
 import { measureCopy, measureMetrics } from './metrics';
+import { measureSweep } from './sweep';
 import { measureUfm } from './training';
 import {
   INTEGER_INPUT_MAX,
@@ -155,6 +158,7 @@ async function measureWorkload(
   if (w.kind === 'metrics') return measureMetrics(rt, w, repeats, methods);
   if (w.kind === 'copy') return measureCopy(rt, w, repeats, methods);
   if (w.kind === 'knn') return measureKnn(rt, w, w.repeats, methods);
+  if (w.kind === 'sweep') return measureSweep(rt, w, methods);
   const { shape, unit, workPerOp } = describeWorkload(w);
   const result: WorkloadResult = {
     name: w.name,

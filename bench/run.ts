@@ -69,7 +69,9 @@ function tableRow(w: WorkloadResult): string {
     formatRate(w.nclab, w),
     formatCompile(w),
     w.js ? formatMs(w.js.medianMs) : '–',
-    formatRate(w.js, w),
+    w.js && w.baseline
+      ? `${formatRate(w.js, w)} (${w.baseline})`
+      : formatRate(w.js, w),
     w.ratio !== undefined ? `${w.ratio.toPrecision(2)}×` : '–',
     w.skipped ? 'skipped' : w.verified ? 'yes' : '**no**',
   ];
@@ -82,7 +84,13 @@ function describeTiming(result: BenchResult): string {
   for (const w of result.workloads) {
     if (!w.nclab) continue;
     const rows = rowsByMethod.get(w.nclab.method) ?? new Set<string>();
-    rows.add(w.kind === 'ufm' ? 'ufm training rows' : 'kernel rows');
+    rows.add(
+      w.kind === 'ufm'
+        ? 'ufm training rows'
+        : w.kind === 'sweep'
+          ? 'sweep rows'
+          : 'kernel rows',
+    );
     rowsByMethod.set(w.nclab.method, rows);
   }
   if (rowsByMethod.size <= 1) return result.timingMethod;
@@ -94,6 +102,7 @@ function describeTiming(result: BenchResult): string {
 export function formatMarkdown(result: BenchResult, browser: string): string {
   const { adapter } = result;
   const training = result.workloads.some((w) => w.kind === 'ufm');
+  const sweeps = result.workloads.some((w) => w.kind === 'sweep');
   const lines = [
     `# nclab benchmark, ${result.startedAt}`,
     '',
@@ -120,6 +129,19 @@ export function formatMarkdown(result: BenchResult, browser: string): string {
             `from the seeded state of the float64 reference trainer and must ` +
             `match it to 1e-4 of its largest entry after 3 steps before ` +
             `anything is timed`,
+        ]
+      : []),
+    ...(sweeps
+      ? [
+          `- sweep rows: configurations per second of a whole sweep, wall ` +
+            `time from the checked configurations to their results on the ` +
+            `host (uploads, every step, the trajectory readbacks, final ` +
+            `downloads and measures). nclab: batched as nclab sweep plans ` +
+            `it. The JS columns hold the same trainer given one ` +
+            `configuration at a time, timed on a seeded sample and scaled ` +
+            `to the sweep (see the plans); nclab/JS is batched over one at ` +
+            `a time. The sample's results must be bit-identical both ways ` +
+            `before any time is reported`,
         ]
       : []),
     `- Run: ${result.quick ? 'quick (small shapes)' : 'full'}, ` +

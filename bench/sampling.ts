@@ -13,10 +13,10 @@ const MIN_SAMPLE_MS = 20;
 /** Most operations per sample (each keeps its output until the submit). */
 const MAX_OPS_PER_SAMPLE = 64;
 
-/** Work per second in `unit` (GFLOP/s, GB/s or steps/s) at `ms` per op. */
+/** Work per second in `unit` at `ms` per op (FLOP and bytes in billions). */
 function ratePerSecond(unit: RateUnit, workPerOp: number, ms: number): number {
   const perSecond = workPerOp / (ms / 1_000);
-  return unit === 'steps/s' ? perSecond : perSecond / 1e9;
+  return unit === 'GFLOP/s' || unit === 'GB/s' ? perSecond / 1e9 : perSecond;
 }
 
 function median(values: readonly number[]): number {

@@ -5,6 +5,11 @@
 import type { AdapterSummary } from '../src/gpu/device';
 import type { TimingMethod } from '../src/gpu/runtime';
 import type { Shape } from '../src/gpu/tensor';
+import {
+  describeSweep,
+  sweepWorkloads,
+  type SweepWorkload,
+} from './sweepSpecs';
 import type { UfmBenchConfig } from './ufm';
 
 /** C = A·op(B), one batch: A is M×K, B is K×N, or N×K when transposed. */
@@ -79,9 +84,10 @@ export type Workload =
   | UfmWorkload
   | MetricsWorkload
   | CopyWorkload
-  | KnnWorkload;
+  | KnnWorkload
+  | SweepWorkload;
 
-export type RateUnit = 'GFLOP/s' | 'GB/s' | 'steps/s';
+export type RateUnit = 'GFLOP/s' | 'GB/s' | 'steps/s' | 'configs/s';
 
 function square(size: number, seed: number): MatmulWorkload {
   const name = `matmul ${size}³`;
@@ -174,9 +180,10 @@ function ufmWorkload(
 
 /**
  * Sized so a full run on SwiftShader (a CPU emulation, ~0.4 GFLOP/s) takes
- * about two minutes on an idle machine, most of it the ufm training rows
- * (about 0.3 and 0.6 s per step there); quick sizes take seconds, for smoke
- * tests.
+ * about six and a half minutes on an idle 2-core machine: three for the
+ * sweep rows (bench/sweepSpecs.ts), one for the k-NN graph, the rest mostly
+ * the ufm training rows (about 0.3 and 0.6 s per step there); quick sizes
+ * take seconds, for smoke tests.
  */
 export function workloads(quick: boolean): Workload[] {
   if (quick) {
@@ -194,6 +201,7 @@ export function workloads(quick: boolean): Workload[] {
         ufmBatch(8, 3, 4, 20, [1e-3, 5e-3], [1e-3, 5e-3]),
         true,
       ),
+      ...sweepWorkloads(true),
       {
         kind: 'metrics',
         name: 'collapse metrics',
@@ -239,6 +247,7 @@ export function workloads(quick: boolean): Workload[] {
       ),
       false,
     ),
+    ...sweepWorkloads(false),
     {
       kind: 'metrics',
       name: 'collapse metrics',
@@ -295,6 +304,14 @@ export function describeWorkload(w: Workload): {
       unit: 'steps/s',
       // One operation is one step of the whole batch.
       workPerOp: 1,
+    };
+  }
+  if (w.kind === 'sweep') {
+    return {
+      shape: describeSweep(w),
+      unit: 'configs/s',
+      // One operation is the whole sweep.
+      workPerOp: w.count,
     };
   }
   if (w.kind === 'metrics') {
@@ -439,7 +456,7 @@ export interface Measurement {
    * the extra steps of the longer run).
    */
   opsPerSample: number;
-  /** GFLOP/s, GB/s or steps/s at the median time. */
+  /** GFLOP/s, GB/s, steps/s or configs/s at the median time. */
   rate: number;
 }
 
@@ -452,6 +469,11 @@ export interface WorkloadResult {
   workPerOp: number;
   /** Configurations trained together (ufm); a step is one step of each. */
   configs?: number;
+  /**
+   * What the js measurement is when it is not plain JavaScript (sweep
+   * rows: nclab given one configuration at a time).
+   */
+  baseline?: string;
   /** nclab and the JS baseline gave the same numbers (checked first). */
   verified: boolean;
   /** Largest |nclab − JS| over every output; null if never compared. */
