@@ -4,6 +4,7 @@
 // preset's md part; the ufm row is a grid of the ufm rows' setting. Nothing
 // here touches the GPU.
 
+import { DEFAULT_MAX_BATCH } from '../src/sweep/plan';
 import { presetSpec } from '../src/sweep/presets';
 import { expandSweep, type SweepItem } from '../src/sweep/spec';
 
@@ -25,12 +26,6 @@ export interface SweepWorkload {
   /** Most configurations per batch. */
   maxBatch: number;
 }
-
-/**
- * The CLI's default --max-batch (src/cli/sweep.ts, which imports Node
- * modules and cannot be loaded by the page).
- */
-export const CLI_MAX_BATCH = 256;
 
 interface SweepSpecJson {
   name: string;
@@ -178,7 +173,7 @@ export function describeSweep(w: SweepWorkload): string {
  * take seconds.
  */
 export function sweepWorkloads(quick: boolean): SweepWorkload[] {
-  const common = { kind: 'sweep' as const, maxBatch: CLI_MAX_BATCH };
+  const common = { kind: 'sweep' as const, maxBatch: DEFAULT_MAX_BATCH };
   return [
     {
       ...common,

@@ -14,7 +14,13 @@ import { InvalidArgumentError } from '../gpu/errors';
 import { serveDatasets } from '../host/datasets';
 import { openSession, type Session } from '../host/session';
 import { batchRows } from '../sweep/assemble';
-import { parseShard, planBatches, shardItems, type Shard } from '../sweep/plan';
+import {
+  DEFAULT_MAX_BATCH,
+  parseShard,
+  planBatches,
+  shardItems,
+  type Shard,
+} from '../sweep/plan';
 import { presetSpec } from '../sweep/presets';
 import { expandSweep, type ExpandedSweep } from '../sweep/spec';
 import { ResultsWriter } from '../sweep/store';
@@ -24,9 +30,6 @@ import { report } from './report';
 const { version } = createRequire(import.meta.url)('../../package.json') as {
   version: string;
 };
-
-/** Most configurations per batch unless --max-batch says otherwise. */
-export const DEFAULT_MAX_BATCH = 256;
 
 export interface SweepRunOptions {
   out: string;

@@ -9,6 +9,10 @@ import { InvalidArgumentError } from '../gpu/errors';
 import { batchKey, type RunConfig } from '../train/config';
 import type { SweepItem } from './spec';
 
+/** Most configurations per batch unless --max-batch says otherwise: the
+ * work a kill can lose, and what the page and the benchmark also use. */
+export const DEFAULT_MAX_BATCH = 256;
+
 export interface Shard {
   /** 0-based. */
   index: number;
