@@ -98,6 +98,33 @@ function sweep(...args: string[]) {
   );
 }
 
+/** Waits until `out` holds at least `rows` complete rows. */
+async function rowsWritten(out: string, rows: number): Promise<void> {
+  for (;;) {
+    const text = existsSync(out) ? await readFile(out, 'utf8') : '';
+    if (text.split('\n').length - 1 >= rows) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A sweep into `out` sent `signal` once its first batch is written (the
+ * next in flight); its exit code and stderr. */
+async function signalledSweep(out: string, signal: NodeJS.Signals) {
+  const child = spawn(
+    'node',
+    [CLI, 'sweep', specPath, '--max-batch', '2', '-o', out],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => resolve(code)),
+  );
+  await rowsWritten(out, 2);
+  child.kill(signal);
+  return { code: await exited, stderr };
+}
+
 /** Starts a sweep, kills its process group (node and the browser) with
  * SIGKILL once `rows` rows are in the file, and waits for it to die. */
 async function killedSweep(out: string, rows: number): Promise<void> {
@@ -107,11 +134,7 @@ async function killedSweep(out: string, rows: number): Promise<void> {
     { detached: true, stdio: 'ignore' },
   );
   const exited = new Promise((resolve) => child.on('exit', resolve));
-  for (;;) {
-    const text = existsSync(out) ? await readFile(out, 'utf8') : '';
-    if (text.split('\n').length - 1 >= rows) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await rowsWritten(out, rows);
   process.kill(-child.pid!, 'SIGKILL');
   await exited;
   // The browser talks to Node over a pipe: it must not outlive it.
@@ -221,24 +244,8 @@ describeGpu('nclab sweep: resume, kill and shards', () => {
     { timeout: 600_000 },
     async () => {
       const out = join(dir, 'interrupted.jsonl');
-      const child = spawn(
-        'node',
-        [CLI, 'sweep', specPath, '--max-batch', '2', '-o', out],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const exited = new Promise<number | null>((resolve) =>
-        child.on('exit', (code) => resolve(code)),
-      );
-      // Interrupt once the first batch is written: another is in flight.
-      for (;;) {
-        const text = existsSync(out) ? await readFile(out, 'utf8') : '';
-        if (text.split('\n').length - 1 >= 2) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      child.kill('SIGINT');
-      expect(await exited).toBe(130);
+      const { code, stderr } = await signalledSweep(out, 'SIGINT');
+      expect(code).toBe(130);
       expect(stderr).toContain('SIGINT: finishing the batch in flight');
       const rows = await rowsOf(out);
       // Whole batches only, the one in flight included, and right.
@@ -256,24 +263,8 @@ describeGpu('nclab sweep: resume, kill and shards', () => {
     { timeout: 600_000 },
     async () => {
       const out = join(dir, 'terminated.jsonl');
-      const child = spawn(
-        'node',
-        [CLI, 'sweep', specPath, '--max-batch', '2', '-o', out],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const exited = new Promise<number | null>((resolve) =>
-        child.on('exit', (code) => resolve(code)),
-      );
-      // Mid-sweep: a batch written, the next in flight.
-      for (;;) {
-        const text = existsSync(out) ? await readFile(out, 'utf8') : '';
-        if (text.split('\n').length - 1 >= 2) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      child.kill('SIGTERM');
-      expect(await exited).toBe(143);
+      const { code, stderr } = await signalledSweep(out, 'SIGTERM');
+      expect(code).toBe(143);
       expect(stderr).toContain('SIGTERM: stopping now');
       expect(stderr).not.toContain('nclab sweep:');
       expect(existsSync(`${out}.lock`)).toBe(false);
