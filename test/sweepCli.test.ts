@@ -214,6 +214,24 @@ describeGpu('nclab sweep: resume, kill and shards', () => {
     expect(ufm.final.relativeMemorization!).toBeGreaterThan(0.5);
     expect(ufm.final.relativeDilation!).toBeLessThan(0.05);
     expect(reference[7]!.final.testAccuracy).not.toBeNull();
+    // An md scatter: 4 clean points per class at the class's radius around
+    // its centre (their mean is the dilation), then one point per group.
+    const md = reference[3]!;
+    const { points, centres, labels, trueLabels } = md.scatter!;
+    const radii = [0, 1].map((k) => {
+      const [cx, cy] = [centres[2 * k]!, centres[2 * k + 1]!];
+      const distances = [0, 1, 2, 3].map((s) =>
+        Math.hypot(
+          points[8 * k + 2 * s]! - cx,
+          points[8 * k + 2 * s + 1]! - cy,
+        ),
+      );
+      for (const r of distances) expect(r).toBeCloseTo(distances[0]!, 5);
+      return distances[0]!;
+    });
+    expect((radii[0]! + radii[1]!) / 2).toBeCloseTo(md.final.dilation!, 5);
+    expect(labels.length).toBeGreaterThan(8);
+    expect(labels.slice(8).every((y, i) => y !== trueLabels[8 + i])).toBe(true);
   });
 
   test(

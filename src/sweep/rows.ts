@@ -5,6 +5,7 @@
 
 import type { CollapseMetrics } from '../metrics/collapse';
 import type { LossSpec } from '../reference/losses';
+import { mdGroups } from '../reference/md';
 import type { RunReport } from '../train/run';
 import { Random } from '../util/random';
 import type { FeatureScatter, FinalMetrics, ResultRow } from './row';
@@ -92,6 +93,44 @@ function scatterOf(
   };
 }
 
+/**
+ * The md model's feature points for d = 2: each class's clean points
+ * c_k ± r_k·e_i (r_k = λ·m_k, the dilation) and one point per mislabelled
+ * (true, observed) group, in the trainer's group order.
+ */
+function mdScatter(
+  report: Extract<RunReport, { model: 'md' }>,
+  radii: readonly number[],
+): FeatureScatter {
+  const { K } = report.config;
+  const { centres, groups } = report.state;
+  const scatter: FeatureScatter = {
+    points: [],
+    labels: [],
+    trueLabels: [],
+    centres: centres.slice(0, 2 * K),
+  };
+  for (let k = 0; k < K; k++) {
+    const r = radii[k] ?? 0;
+    for (const [dx, dy] of [
+      [r, 0],
+      [-r, 0],
+      [0, r],
+      [0, -r],
+    ] as const) {
+      scatter.points.push(centres[2 * k]! + dx, centres[2 * k + 1]! + dy);
+      scatter.labels.push(k);
+      scatter.trueLabels.push(k);
+    }
+  }
+  mdGroups({ ...report.config }).forEach((group, g) => {
+    scatter.points.push(groups[2 * g]!, groups[2 * g + 1]!);
+    scatter.labels.push(group.observed);
+    scatter.trueLabels.push(group.trueClass);
+  });
+  return scatter;
+}
+
 function lastPoint(report: RunReport) {
   const last = report.trajectory.at(-1);
   const diverged = report.divergedAtStep !== null;
@@ -134,7 +173,10 @@ export function measuredRow(report: RunReport): MeasuredRow {
       gamma: null,
       deadClasses: [],
       final,
-      scatter: null,
+      scatter:
+        report.config.d === 2 && m
+          ? mdScatter(report, m.dilationPerClass)
+          : null,
     };
   }
   const { K, d } = report.config;
