@@ -9,7 +9,8 @@ export interface ProgressOptions {
   total: number;
   /** Configurations done before this run (resumed). */
   done: number;
-  /** Steps each remaining configuration trains, summed: the work left. */
+  /** The work left in cost units (src/sweep/plan.ts stepCost × steps,
+   * summed): what the time left is estimated from. */
   work: number;
   quiet?: boolean;
 }
@@ -28,9 +29,12 @@ export class SweepProgress {
   private readonly bar: cliProgress.SingleBar | null;
   private readonly start = performance.now();
   private done: number;
+  /** Config-steps done (the rate shown) and cost units done (the ETA). */
+  private stepsDone = 0;
   private workDone = 0;
-  /** Config-steps of the batch in flight, counted as its steps arrive. */
-  private inFlight = 0;
+  /** The same for the batch in flight, counted as its steps arrive. */
+  private stepsInFlight = 0;
+  private workInFlight = 0;
   private lastLine = performance.now();
 
   constructor(private readonly options: ProgressOptions) {
@@ -50,23 +54,25 @@ export class SweepProgress {
     this.bar?.start(options.total, this.done, this.payload());
   }
 
-  private rate(): number {
-    const seconds = (performance.now() - this.start) / 1000;
-    return (this.workDone + this.inFlight) / Math.max(seconds, 1e-3);
-  }
-
   private payload() {
-    const rate = this.rate();
-    const left = this.options.work - this.workDone - this.inFlight;
+    const seconds = Math.max((performance.now() - this.start) / 1000, 1e-3);
+    const rate = (this.stepsDone + this.stepsInFlight) / seconds;
+    // Steps of different models cost very different times (a graph step
+    // over 800 examples vs an md step over 10 points): the time left comes
+    // from cost units, not steps.
+    const pace = (this.workDone + this.workInFlight) / seconds;
+    const left = this.options.work - this.workDone - this.workInFlight;
     return {
       rate: rate > 0 ? rate.toPrecision(3) : '?',
-      left: rate > 0 ? duration(left / rate) : '?',
+      left: pace > 0 ? duration(left / pace) : '?',
     };
   }
 
-  /** The batch in flight reached `step` with `configs` runs. */
-  step(step: number, configs: number): void {
-    this.inFlight = step * configs;
+  /** The batch in flight (`configs` runs, `cost` units per step of all of
+   * them) reached `step`. */
+  step(step: number, configs: number, cost: number): void {
+    this.stepsInFlight = step * configs;
+    this.workInFlight = step * cost;
     if (this.bar) {
       this.bar.update(this.done, this.payload());
       return;
@@ -83,11 +89,14 @@ export class SweepProgress {
     }
   }
 
-  /** A batch finished: `configs` runs of `steps` steps each. */
-  batch(configs: number, steps: number, label: string): void {
+  /** A batch finished: `configs` runs of `steps` steps each, `cost` units
+   * per step of all of them. */
+  batch(configs: number, steps: number, cost: number, label: string): void {
     this.done += configs;
-    this.workDone += configs * steps;
-    this.inFlight = 0;
+    this.stepsDone += configs * steps;
+    this.workDone += cost * steps;
+    this.stepsInFlight = 0;
+    this.workInFlight = 0;
     this.lastLine = performance.now();
     if (this.bar) {
       this.bar.update(this.done, this.payload());

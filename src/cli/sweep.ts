@@ -19,6 +19,7 @@ import {
   parseShard,
   planBatches,
   shardItems,
+  stepCost,
   type Shard,
 } from '../sweep/plan';
 import { presetSpec } from '../sweep/presets';
@@ -174,21 +175,26 @@ export async function runSweep(
     const bar = new SweepProgress({
       total: mine.length,
       done: summary.resumed,
-      work: todo.reduce((a, item) => a + item.run.config.steps, 0),
+      work: todo.reduce(
+        (a, item) => a + item.run.config.steps * stepCost(item.run),
+        0,
+      ),
       quiet: options.quiet,
     });
     progress = bar;
     let inFlight = 0;
+    let inFlightCost = 0;
     page.on('console', (message) => {
       const text = message.text();
       if (text.startsWith('[nclab:step] ')) {
-        bar.step(Number(text.slice(13)), inFlight);
+        bar.step(Number(text.slice(13)), inFlight, inFlightCost);
       }
     });
     try {
       for (const batch of batches) {
         if (stopping) break;
         inFlight = batch.items.length;
+        inFlightCost = batch.items.reduce((a, i) => a + stepCost(i.run), 0);
         const configs = batch.items.map((item) => item.config);
         const result = await page.evaluate(
           (c) => window.nclab!.sweepBatch(c),
@@ -203,6 +209,7 @@ export async function runSweep(
         bar.batch(
           rows.length,
           batch.items[0]!.run.config.steps,
+          inFlightCost,
           `${batch.items[0]!.run.model}, ${rows.length} configurations`,
         );
         options.onBatchWritten?.(summary.trained);
