@@ -12,6 +12,7 @@ import { merge, type MergeCliOptions } from './merge';
 import { report, type ReportCommandOptions } from './report';
 import { sweep, type SweepCommandOptions } from './sweep';
 import { train } from './train';
+import { tune, type TuneOptions } from './tune';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as {
   version: string;
@@ -46,6 +47,19 @@ program
   )
   .action(async (options: { install?: boolean }) => {
     process.exitCode = await browser(options);
+  });
+
+program
+  .command('tune')
+  .description(
+    'measure matrix-product tiles and class-sum workgroup shapes on this ' +
+      "machine's adapter and cache the fastest for later runs",
+  )
+  .option('--repeats <n>', 'timed runs per candidate (median)', '5')
+  .option('--json', 'print the measurements as JSON')
+  .option('-v, --verbose', 'forward page console errors')
+  .action(async (options: TuneOptions) => {
+    process.exitCode = await tune(options);
   });
 
 program

@@ -7,6 +7,11 @@ import { BufferPool } from './buffers';
 import { InvalidArgumentError } from './errors';
 import { KernelRegistry, type PipelineSpec } from './kernels';
 import {
+  DEFAULT_TUNING,
+  tuningFor,
+  type EngineTuning,
+} from '../kernels/tuning';
+import {
   Tensor,
   checkShape,
   elementCount,
@@ -62,6 +67,11 @@ export interface RuntimeOptions extends GpuOptions {
    * forgot to write shows up, even where the right answer is 0.
    */
   poisonEmpty?: boolean;
+  /**
+   * Tile and workgroup shapes for this adapter (src/kernels/tuning.ts: the
+   * tuner's cached choice); the engine's defaults otherwise.
+   */
+  tuning?: EngineTuning;
 }
 
 const POISON_WORD = 0xffffffff;
@@ -69,6 +79,10 @@ const POISON_WORD = 0xffffffff;
 export class Runtime {
   readonly kernels: KernelRegistry;
   readonly pool: BufferPool;
+  /** The tile and workgroup shapes the kernels use unless told otherwise. */
+  readonly tuning: EngineTuning;
+  /** Whether `tuning` was given, cached for this adapter, or the default. */
+  tuningSource: 'given' | 'cached' | 'default';
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private dispatchesInEncoder = 0;
@@ -86,10 +100,21 @@ export class Runtime {
   ) {
     this.kernels = new KernelRegistry(gpu);
     this.pool = new BufferPool(gpu.device, gpu.device.limits.maxBufferSize);
+    this.tuning = options.tuning ?? DEFAULT_TUNING;
+    this.tuningSource = options.tuning ? 'given' : 'default';
   }
 
+  /**
+   * A runtime on a new device. Unless `options.tuning` is given, it uses
+   * the tuning known for this adapter (src/kernels/tuning.ts, tuningFor).
+   */
   static async create(options: RuntimeOptions = {}): Promise<Runtime> {
-    return new Runtime(await acquireGpu(options), options);
+    const gpu = await acquireGpu(options);
+    if (options.tuning) return new Runtime(gpu, options);
+    const { tuning, source } = tuningFor(gpu.adapterSummary);
+    const rt = new Runtime(gpu, { ...options, tuning });
+    rt.tuningSource = source;
+    return rt;
   }
 
   get device(): GPUDevice {

@@ -9,6 +9,8 @@ import {
   type LaunchedBrowser,
 } from './browser';
 import { startPageServer, type PageServer } from './server';
+import { readTuningCache } from './tuningCache';
+import { TUNING_GLOBAL } from '../kernels/tuning';
 
 export interface Session {
   launched: LaunchedBrowser;
@@ -58,12 +60,21 @@ export async function openSession(
     }
   }
   const log = options.log ?? ((line: string) => console.error(line));
+  // Every page's runtimes use this machine's tunings (nclab tune).
+  const tunings = await readTuningCache(undefined, log);
   return {
     launched,
     server,
     async open(path: string) {
       const page = await launched.browser.newPage();
       forwardPageErrors(page, log);
+      await page.evaluateOnNewDocument(
+        (name, value) => {
+          (globalThis as Record<string, unknown>)[name] = value;
+        },
+        TUNING_GLOBAL,
+        tunings,
+      );
       await page.goto(new URL(path, server.url).href, { waitUntil: 'load' });
       return page;
     },

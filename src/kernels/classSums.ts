@@ -203,7 +203,7 @@ export async function classSums(
     labels.shape,
     K,
     rt.device.limits,
-    tuning,
+    tuning ?? rt.tuning.classSums,
   );
   const constants = {
     WG: plan.tuning.WG,

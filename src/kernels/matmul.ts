@@ -121,13 +121,14 @@ function defaultTile(
   bShape: Shape,
   transA: boolean,
   transB: boolean,
+  wide: MatmulTile,
 ): MatmulTile {
   const M = transA ? aShape[2] : aShape[1];
   const N = transB ? bShape[1] : bShape[2];
   if (M <= 16 && N <= 16) return SMALL_TILE;
   if (M <= 16) return NARROW_M_TILE;
   if (N <= 16) return NARROW_N_TILE;
-  return DEFAULT_TILE;
+  return wide;
 }
 
 /** Validates shapes and options and chooses splits and dispatch sizes. */
@@ -136,10 +137,12 @@ export function planMatmul(
   bShape: Shape,
   options: MatmulOptions,
   limits: MatmulLimits,
+  wideTile: MatmulTile = DEFAULT_TILE,
 ): MatmulPlan {
   const op = 'matmul';
   const { transA = false, transB = false, alpha = 1 } = options;
-  const tile = options.tile ?? defaultTile(aShape, bShape, transA, transB);
+  const tile =
+    options.tile ?? defaultTile(aShape, bShape, transA, transB, wideTile);
   checkTile(tile, limits);
   if (!(Math.abs(alpha) <= F32_MAX)) {
     throw new InvalidArgumentError(
@@ -260,7 +263,13 @@ export async function matmul(
 ): Promise<Tensor<'f32'>> {
   rt.requireTensor('matmul', 'A', a, 'f32');
   rt.requireTensor('matmul', 'B', b, 'f32');
-  const plan = planMatmul(a.shape, b.shape, options, rt.device.limits);
+  const plan = planMatmul(
+    a.shape,
+    b.shape,
+    options,
+    rt.device.limits,
+    rt.tuning.matmul,
+  );
   const alpha = options.alpha ?? 1;
   const spec = {
     kernel: matmulKernel,

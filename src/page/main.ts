@@ -15,6 +15,25 @@ import {
   type SweepDevice,
 } from '../sweep/page';
 import { runTraining, type TrainReport } from '../train/run';
+import { Runtime } from '../gpu/runtime';
+import {
+  DEFAULT_TUNING,
+  tuneEngine,
+  type TuningReport,
+} from '../kernels/tuning';
+
+/** The tuner on a fresh device that starts from the defaults. */
+async function tune(repeats: number): Promise<TuningReport> {
+  const rt = await Runtime.create({ tuning: DEFAULT_TUNING });
+  try {
+    return await tuneEngine(rt, {
+      repeats,
+      log: (line) => console.info(`[nclab:progress] ${line}`),
+    });
+  } finally {
+    await rt.destroy();
+  }
+}
 
 export interface NclabPageApi {
   doctor(): Promise<DoctorReport>;
@@ -27,6 +46,8 @@ export interface NclabPageApi {
   sweepDevice(): Promise<SweepDevice>;
   sweepBatch(configs: unknown[]): Promise<BatchResult>;
   endSweep(): Promise<void>;
+  /** Measures tile and workgroup candidates (src/kernels/tuning.ts). */
+  tune(repeats: number): Promise<TuningReport>;
 }
 
 declare global {
@@ -44,6 +65,7 @@ window.nclab = {
   sweepBatch: (configs) =>
     sweepBatch(configs, (step) => console.info(`[nclab:step] ${step}`)),
   endSweep,
+  tune,
 };
 
 const output = document.querySelector('#doctor');

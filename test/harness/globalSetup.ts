@@ -3,6 +3,10 @@
 // or adapter is usable, records why: GPU suites then fail in CI and skip,
 // with that reason, elsewhere.
 
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import type { TestProject } from 'vitest/node';
 
 import { adapterName } from '../../src/gpu/device';
@@ -18,6 +22,10 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  // The machine's own tunings (nclab tune) must not change what the tests
+  // compute: the CLIs they start read an empty cache of their own.
+  const cacheDir = await mkdtemp(join(tmpdir(), 'nclab-test-cache-'));
+  process.env.NCLAB_CACHE_DIR ??= cacheDir;
   let session: Session | null = null;
   let reason = '';
   try {
@@ -44,5 +52,6 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     await session?.close();
+    await rm(cacheDir, { recursive: true, force: true });
   };
 }

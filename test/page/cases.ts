@@ -14,6 +14,7 @@ import { Runtime } from '../../src/gpu/runtime';
 import { classSums, uploadLabels } from '../../src/kernels/classSums';
 import { matmul, planMatmul } from '../../src/kernels/matmul';
 import { toBase64 } from '../../src/util/base64';
+import type { EngineTuning } from '../../src/kernels/tuning';
 import { randomFloats } from '../../src/util/random';
 import { lossForward, lossTotals } from '../../src/kernels/losses';
 import {
@@ -576,6 +577,42 @@ export const cases = {
     );
     await attempt('destroyTwice', () => other.destroy());
     return { errors, leaks };
+  },
+
+  /** A matmul and a class sum on a runtime given `tuning`. */
+  async tune(args: { tuning: EngineTuning }) {
+    const { tuning } = args;
+    const { errors, attempt } = errorCollector();
+    let products: string | null = null;
+    let sums: string | null = null;
+    await attempt('tuned', async () => {
+      const rt = await Runtime.create({ tuning, poisonEmpty: true });
+      try {
+        const a = rt.upload(
+          randomFloats(11, 70 * 50, 'integer'),
+          [1, 70, 50],
+          'f32',
+        );
+        const b = rt.upload(
+          randomFloats(12, 50 * 90, 'integer'),
+          [1, 50, 90],
+          'f32',
+        );
+        const c = await matmul(rt, a, b);
+        products = toBase64(await rt.download(c));
+        const labels = uploadLabels(
+          rt,
+          Array.from({ length: 90 }, (_, i) => (i * 7) % 4),
+          4,
+        );
+        const s = await classSums(rt, c, labels, 4);
+        sums = toBase64(await rt.download(s.sums));
+        for (const t of [a, b, c, labels, s.sums, s.counts]) t.release();
+      } finally {
+        await rt.destroy();
+      }
+    });
+    return { errors, products, sums };
   },
 };
 
