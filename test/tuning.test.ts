@@ -20,17 +20,19 @@ import { DEFAULT_TILE } from '../src/kernels/matmul';
 import {
   CLASS_SUMS_CANDIDATES,
   MATMUL_CANDIDATES,
+  choose,
+} from '../src/kernels/tuning';
+import {
   TUNING_VERSION,
   cachedTuning,
-  choose,
   tuningKey,
-} from '../src/kernels/tuning';
+  type TuningReport,
+} from '../src/gpu/tuning';
 import {
   readTuningCache,
   storeTuning,
   tuningCachePath,
 } from '../src/host/tuningCache';
-import type { TuningReport } from '../src/kernels/tuning';
 import { randomFloats } from '../src/util/random';
 import { f32FromBase64 } from '../src/util/base64';
 import { describeGpu } from './harness/gpu';

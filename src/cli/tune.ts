@@ -10,7 +10,7 @@ import {
   describeTile,
   type KernelTuning,
   type TuningReport,
-} from '../kernels/tuning';
+} from '../gpu/tuning';
 
 export interface TuneOptions {
   repeats?: string;

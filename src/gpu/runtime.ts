@@ -6,11 +6,7 @@ import { acquireGpu, type Gpu, type GpuOptions } from './device';
 import { BufferPool } from './buffers';
 import { InvalidArgumentError } from './errors';
 import { KernelRegistry, type PipelineSpec } from './kernels';
-import {
-  DEFAULT_TUNING,
-  tuningFor,
-  type EngineTuning,
-} from '../kernels/tuning';
+import { tuningFor, type EngineTuning } from './tuning';
 import {
   Tensor,
   checkShape,
@@ -68,10 +64,10 @@ export interface RuntimeOptions extends GpuOptions {
    */
   poisonEmpty?: boolean;
   /**
-   * Tile and workgroup shapes for this adapter (src/kernels/tuning.ts: the
-   * tuner's cached choice); the engine's defaults otherwise.
+   * Tile and workgroup shapes for this adapter (the tuner's choice, see
+   * src/kernels/tuning.ts); each kernel's default where a field is absent.
    */
-  tuning?: EngineTuning;
+  tuning?: Partial<EngineTuning>;
 }
 
 const POISON_WORD = 0xffffffff;
@@ -80,7 +76,7 @@ export class Runtime {
   readonly kernels: KernelRegistry;
   readonly pool: BufferPool;
   /** The tile and workgroup shapes the kernels use unless told otherwise. */
-  readonly tuning: EngineTuning;
+  readonly tuning: Partial<EngineTuning>;
   /** Whether `tuning` was given, cached for this adapter, or the default. */
   tuningSource: 'given' | 'cached' | 'default';
   private encoder: GPUCommandEncoder | null = null;
@@ -100,20 +96,21 @@ export class Runtime {
   ) {
     this.kernels = new KernelRegistry(gpu);
     this.pool = new BufferPool(gpu.device, gpu.device.limits.maxBufferSize);
-    this.tuning = options.tuning ?? DEFAULT_TUNING;
+    this.tuning = options.tuning ?? {};
     this.tuningSource = options.tuning ? 'given' : 'default';
   }
 
   /**
    * A runtime on a new device. Unless `options.tuning` is given, it uses
-   * the tuning known for this adapter (src/kernels/tuning.ts, tuningFor).
+   * the tuning known for this adapter (src/gpu/tuning.ts, tuningFor).
    */
   static async create(options: RuntimeOptions = {}): Promise<Runtime> {
     const gpu = await acquireGpu(options);
     if (options.tuning) return new Runtime(gpu, options);
-    const { tuning, source } = tuningFor(gpu.adapterSummary);
-    const rt = new Runtime(gpu, { ...options, tuning });
-    rt.tuningSource = source;
+    const cached = tuningFor(gpu.adapterSummary);
+    if (!cached) return new Runtime(gpu, options);
+    const rt = new Runtime(gpu, { ...options, tuning: cached });
+    rt.tuningSource = 'cached';
     return rt;
   }
 

@@ -10,7 +10,7 @@ import {
 } from './browser';
 import { startPageServer, type PageServer } from './server';
 import { readTuningCache } from './tuningCache';
-import { TUNING_GLOBAL } from '../kernels/tuning';
+import { TUNING_GLOBAL } from '../gpu/tuning';
 
 export interface Session {
   launched: LaunchedBrowser;

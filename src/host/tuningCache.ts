@@ -7,7 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-import type { TuningReport } from '../kernels/tuning';
+import type { TuningReport } from '../gpu/tuning';
 import { writeAtomically } from '../cli/output';
 
 export function tuningCachePath(env = process.env): string {

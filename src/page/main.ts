@@ -16,11 +16,8 @@ import {
 } from '../sweep/page';
 import { runTraining, type TrainReport } from '../train/run';
 import { Runtime } from '../gpu/runtime';
-import {
-  DEFAULT_TUNING,
-  tuneEngine,
-  type TuningReport,
-} from '../kernels/tuning';
+import type { TuningReport } from '../gpu/tuning';
+import { DEFAULT_TUNING, tuneEngine } from '../kernels/tuning';
 
 /** The tuner on a fresh device that starts from the defaults. */
 async function tune(repeats: number): Promise<TuningReport> {

@@ -14,7 +14,7 @@ import { Runtime } from '../../src/gpu/runtime';
 import { classSums, uploadLabels } from '../../src/kernels/classSums';
 import { matmul, planMatmul } from '../../src/kernels/matmul';
 import { toBase64 } from '../../src/util/base64';
-import type { EngineTuning } from '../../src/kernels/tuning';
+import type { EngineTuning } from '../../src/gpu/tuning';
 import { randomFloats } from '../../src/util/random';
 import { lossForward, lossTotals } from '../../src/kernels/losses';
 import {
