@@ -9,7 +9,7 @@ struct Params {
   N: u32,        // rows (points)
   tileStart: u32,// first candidate column of this tile
   tileSize: u32, // candidates in this tile
-  k: u32,
+  k: u32,        // unused: the list length is the constant K
 }
 
 @group(0) @binding(0) var<storage, read> gram: array<f32>;       // [N][tileSize]
@@ -23,32 +23,44 @@ fn before(a: f32, ia: u32, b: f32, ib: u32) -> bool {
   return a < b || (a == b && ia < ib);
 }
 
+// Each thread keeps its row's list in registers while it scans the tile
+// (K = k, a compile-time constant) and writes it back once at the end.
+const K: u32 = ${K}u;
+
 @compute @workgroup_size(${WG}, 1, 1)
 fn main(@builtin(global_invocation_id) id: vec3<u32>) {
   let i = id.x;
   if (i >= params.N) {
     return;
   }
-  let row = i * params.k;
-  let last = row + params.k - 1u;
+  let row = i * K;
+  var dist: array<f32, K>;
+  var index: array<u32, K>;
+  for (var s = 0u; s < K; s++) {
+    dist[s] = bestDist[row + s];
+    index[s] = bestIndex[row + s];
+  }
+  let normI = norms[i];
+  let gramRow = i * params.tileSize;
   for (var t = 0u; t < params.tileSize; t++) {
     let j = params.tileStart + t;
-    if (j == i) {
-      continue;
-    }
     // Rounding can make a tiny distance negative; distances are ≥ 0.
-    let dist = max(norms[i] + norms[j] - 2.0 * gram[i * params.tileSize + t], 0.0);
-    if (!before(dist, j, bestDist[last], bestIndex[last])) {
+    let d = max(normI + norms[j] - 2.0 * gram[gramRow + t], 0.0);
+    if (j == i || !before(d, j, dist[K - 1u], index[K - 1u])) {
       continue;
     }
     // Insert, shifting worse entries one place down.
-    var slot = last;
-    while (slot > row && before(dist, j, bestDist[slot - 1u], bestIndex[slot - 1u])) {
-      bestDist[slot] = bestDist[slot - 1u];
-      bestIndex[slot] = bestIndex[slot - 1u];
+    var slot = K - 1u;
+    while (slot > 0u && before(d, j, dist[slot - 1u], index[slot - 1u])) {
+      dist[slot] = dist[slot - 1u];
+      index[slot] = index[slot - 1u];
       slot--;
     }
-    bestDist[slot] = dist;
-    bestIndex[slot] = j;
+    dist[slot] = d;
+    index[slot] = j;
+  }
+  for (var s = 0u; s < K; s++) {
+    bestDist[row + s] = dist[s];
+    bestIndex[row + s] = index[s];
   }
 }

@@ -70,7 +70,7 @@ export async function knnLists(
   );
   const pipeline = await rt.pipeline({
     kernel: knnKernel,
-    constants: { WG },
+    constants: { WG, K: k },
   });
   try {
     for (let start = 0; start < N; start += T) {
