@@ -8,7 +8,7 @@
 
 import type { KernelSource } from '../src/gpu/kernels';
 import type { Runtime, TimingMethod } from '../src/gpu/runtime';
-import { collapseMetrics } from '../src/metrics/collapse';
+import { collapseMetrics, type CollapseMetrics } from '../src/metrics/collapse';
 import {
   finalizeGrouping,
   finalizeMemorization,
@@ -39,7 +39,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>,
 `,
 };
 
-interface FeatureSet {
+export interface FeatureSet {
   K: number;
   d: number;
   N: number;
@@ -51,7 +51,7 @@ interface FeatureSet {
 }
 
 /** Clustered classes, 10 % of labels moved to the next class. */
-function featureSet(w: MetricsWorkload): FeatureSet {
+export function featureSet(w: MetricsWorkload): FeatureSet {
   const { K, d, N } = w;
   const rng = new Random(w.seed);
   const centres = Float64Array.from({ length: d * K }, () => 2 * rng.normal());
@@ -176,7 +176,7 @@ function classifyJs(
 }
 
 /** The metrics nclab computes, the same way, in plain JS float64. */
-function metricsJs(s: FeatureSet) {
+export function metricsJs(s: FeatureSet) {
   const { K, N } = s;
   const observed = groupingJs(s, s.labels);
   const observedMetrics = finalizeGrouping({
@@ -220,18 +220,18 @@ function metricsJs(s: FeatureSet) {
 }
 
 /** Largest relative gap over the headline metrics. */
-function metricsGap(
-  a: ReturnType<typeof metricsJs>,
-  b: ReturnType<typeof metricsJs>,
-): number {
+export function metricsGap(a: CollapseMetrics, b: CollapseMetrics): number {
   const pairs: Array<[number | null, number | null]> = [
     [a.observed.nc1, b.observed.nc1],
     [a.observed.cdnv, b.observed.cdnv],
     [a.observed.traceRatio, b.observed.traceRatio],
     [a.observed.nc4, b.observed.nc4],
-    [a.true.nc1, b.true.nc1],
-    [a.memorization.memorization, b.memorization.memorization],
-    [a.memorization.dilation, b.memorization.dilation],
+    [a.true?.nc1 ?? null, b.true?.nc1 ?? null],
+    [
+      a.memorization?.memorization ?? null,
+      b.memorization?.memorization ?? null,
+    ],
+    [a.memorization?.dilation ?? null, b.memorization?.dilation ?? null],
   ];
   return Math.max(
     ...pairs.map(([x, y]) =>
@@ -242,7 +242,8 @@ function metricsGap(
   );
 }
 
-const AGREEMENT = 1e-3;
+/** Largest relative gap allowed between two engines' headline metrics. */
+export const AGREEMENT = 1e-3;
 
 export async function measureMetrics(
   rt: Runtime,
@@ -292,7 +293,7 @@ export async function measureMetrics(
     result.pipelinesCompiled = rt.kernels.size - pipelinesBefore;
     result.compileMs = Math.max(0, coldMs - warmMs);
     const js = metricsJs(s);
-    const gap = metricsGap(gpu as ReturnType<typeof metricsJs>, js);
+    const gap = metricsGap(gpu, js);
     result.maxAbsDifference = gap;
     if (!(gap <= AGREEMENT)) {
       result.problem =
@@ -321,6 +322,18 @@ export async function measureMetrics(
     }, repeats);
     result.js = measurement(jsTimed.samplesMs, jsTimed.ops, unit, workPerOp);
     result.ratio = result.nclab.rate / result.js.rate;
+
+    if (w.tfjs) {
+      // Loaded only for rows that compare with TF.js.
+      const { measureTfjsMetrics } = await import('./tfjsMetrics');
+      result.alternatives = await measureTfjsMetrics(
+        w.name,
+        rt.gpu.adapterSummary,
+        s,
+        gpu,
+        { unit, workPerOp, repeats, nclab: result.nclab },
+      );
+    }
     return result;
   } finally {
     for (const t of Object.values(tensors)) t.release();

@@ -20,7 +20,9 @@ import { measurement, progress, sampleTimes } from './sampling';
 import { measureKnn } from './graph';
 import { measureCopy, measureMetrics } from './metrics';
 import { measureSweep } from './sweep';
+import { rooflineWork } from './roofline';
 import { measureUfm } from './training';
+import { startView } from './view';
 import {
   INTEGER_INPUT_MAX,
   classSumsJs,
@@ -249,8 +251,10 @@ async function run(options: BenchOptions = {}): Promise<BenchResult> {
       (w) => !options.only || options.only.includes(w.name),
     );
     for (const w of selected) {
+      const roofWork = rooflineWork(w) ?? undefined;
       try {
-        results.push(await measureWorkload(rt, w, repeats, methods));
+        const measured = await measureWorkload(rt, w, repeats, methods);
+        results.push({ ...measured, roofWork });
       } catch (error) {
         const message =
           error instanceof Error
@@ -264,6 +268,7 @@ async function run(options: BenchOptions = {}): Promise<BenchResult> {
           verified: false,
           maxAbsDifference: null,
           problem: message,
+          roofWork,
         });
       }
     }
@@ -298,3 +303,4 @@ window.nclabBench = {
   workloads: (quick) => workloads(quick).map((w) => w.name),
   run,
 };
+startView(window.nclabBench);

@@ -27,8 +27,12 @@ function median(values: readonly number[]): number {
     : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/** Who else hears the progress lines (the page's own view). */
+export const progressListeners = new Set<(line: string) => void>();
+
 export function progress(line: string): void {
   console.info(`[bench] ${line}`);
+  for (const listener of progressListeners) listener(line);
 }
 
 function opsPerSample(singleMs: number): number {

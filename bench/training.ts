@@ -3,11 +3,13 @@
 // trainer before anything is timed, then timed per step of the batch.
 
 import type { Runtime, TimingMethod } from '../src/gpu/runtime';
-import { trainUfmReference } from '../src/reference/ufm';
+import { trainUfmReference, type UfmState } from '../src/reference/ufm';
 import { logSpacedSteps } from '../src/train/batch';
 import { trainUfmBatch, type UfmResult } from '../src/train/ufm';
 import { measurement, progress, sampleTimes } from './sampling';
 import {
+  UFM_CHECK_STEPS,
+  UFM_TOLERANCE,
   initialUfmStateJs,
   ufmErrors,
   ufmStepJs,
@@ -22,10 +24,6 @@ import {
   type WorkloadResult,
 } from './workloads';
 
-/** Steps of the check against the float64 reference, which is slow JS. */
-const CHECK_STEPS = 3;
-/** Largest |x − reference| allowed, over the largest |reference| entry. */
-const TOLERANCE = 1e-4;
 /** Shortest runs 5 and 8 steps, longest 257 and 512 (ufmRunLengths). */
 const MIN_BRACKET = 2;
 const MAX_BRACKET = 8;
@@ -91,9 +89,10 @@ function worstError(errors: UfmErrors): number {
 }
 
 /**
- * Trains every configuration CHECK_STEPS steps in float32 JS and compares
- * it and nclab's `gpu` results with the float64 reference. Returns the JS
- * states, which the JS timing goes on from.
+ * Trains every configuration UFM_CHECK_STEPS steps in float32 JS and
+ * compares it and nclab's `gpu` results with the float64 reference.
+ * Returns the JS states, which the JS timing goes on from, and the
+ * references.
  */
 function checkAgainstReference(
   configs: readonly UfmBenchConfig[],
@@ -102,14 +101,17 @@ function checkAgainstReference(
   errors: { nclab: number; js: number };
   difference: number;
   states: UfmStateJs[];
+  references: UfmState[];
 } {
   const states = configs.map(initialUfmStateJs);
+  const references: UfmState[] = [];
   const errors = { nclab: 0, js: 0 };
   let difference = 0;
   configs.forEach((config, index) => {
     const js = states[index]!;
-    for (let step = 0; step < CHECK_STEPS; step++) ufmStepJs(js);
-    const reference = trainUfmReference({ ...config, steps: CHECK_STEPS });
+    for (let step = 0; step < UFM_CHECK_STEPS; step++) ufmStepJs(js);
+    const reference = trainUfmReference({ ...config, steps: UFM_CHECK_STEPS });
+    references.push(reference);
     const nclab = gpu[index]!;
     errors.nclab = Math.max(
       errors.nclab,
@@ -123,7 +125,7 @@ function checkAgainstReference(
       maxAbsDifference(nclab.b, js.b),
     );
   });
-  return { errors, difference, states };
+  return { errors, difference, states, references };
 }
 
 /**
@@ -140,8 +142,9 @@ async function sampleSteps(
     const long = await trainingRun(rt, w.configs, lengths.long);
     return (long.ms - short.ms) / lengths.extraSteps;
   };
-  const pilotMs = await stepMs(ufmRunLengths(MIN_BRACKET));
-  let bracket = MIN_BRACKET;
+  const minBracket = w.minBracket ?? MIN_BRACKET;
+  const pilotMs = await stepMs(ufmRunLengths(minBracket));
+  let bracket = minBracket;
   while (
     bracket < MAX_BRACKET &&
     ufmRunLengths(bracket).extraSteps * pilotMs < w.targetSpanMs
@@ -149,7 +152,7 @@ async function sampleSteps(
     bracket += 1;
   }
   const lengths = ufmRunLengths(bracket);
-  const samplesMs = bracket === MIN_BRACKET ? [pilotMs] : [];
+  const samplesMs = bracket === minBracket ? [pilotMs] : [];
   while (samplesMs.length < repeats) samplesMs.push(await stepMs(lengths));
   return { samplesMs, lengths };
 }
@@ -184,9 +187,10 @@ function ufmPlan(w: UfmWorkload, lengths: RunLengths | null): string {
 export async function measureUfm(
   rt: Runtime,
   w: UfmWorkload,
-  repeats: number,
+  runRepeats: number,
   methods: Set<TimingMethod>,
 ): Promise<WorkloadResult> {
+  const repeats = Math.min(runRepeats, w.repeats ?? runRepeats);
   const { shape, unit, workPerOp } = describeWorkload(w);
   const result: WorkloadResult = {
     name: w.name,
@@ -204,8 +208,8 @@ export async function measureUfm(
   // extra time is their cost; the results of the second are checked.
   progress(`${w.name}: compiling, checking nclab and JS against float64`);
   const pipelinesBefore = rt.kernels.size;
-  const cold = await trainingRun(rt, w.configs, CHECK_STEPS);
-  const warm = await trainingRun(rt, w.configs, CHECK_STEPS);
+  const cold = await trainingRun(rt, w.configs, UFM_CHECK_STEPS);
+  const warm = await trainingRun(rt, w.configs, UFM_CHECK_STEPS);
   result.pipelinesCompiled = rt.kernels.size - pipelinesBefore;
   result.compileMs =
     result.pipelinesCompiled > 0 ? Math.max(0, cold.ms - warm.ms) : 0;
@@ -214,11 +218,12 @@ export async function measureUfm(
   const { errors } = check;
   result.referenceError = errors;
   result.maxAbsDifference = check.difference;
-  if (!(errors.nclab <= TOLERANCE && errors.js <= TOLERANCE)) {
+  if (!(errors.nclab <= UFM_TOLERANCE && errors.js <= UFM_TOLERANCE)) {
     result.problem =
-      `after ${CHECK_STEPS} steps nclab is ${errors.nclab.toExponential(2)} ` +
+      `after ${UFM_CHECK_STEPS} steps nclab is ` +
+      `${errors.nclab.toExponential(2)} ` +
       `and JS ${errors.js.toExponential(2)} (relative to the largest entry) ` +
-      `from the float64 reference, over ${TOLERANCE}; not timed`;
+      `from the float64 reference, over ${UFM_TOLERANCE}; not timed`;
     return result;
   }
   result.verified = true;
@@ -253,5 +258,30 @@ export async function measureUfm(
     `${w.name}: nclab ${result.nclab.medianMs.toFixed(3)} ms/step, ` +
       `JS ${result.js.medianMs.toFixed(3)} ms/step`,
   );
+
+  if (w.tfjs) {
+    const [config] = w.configs;
+    if (w.configs.length !== 1 || !config) {
+      throw new Error(`${w.name}: TF.js rows train one configuration`);
+    }
+    // Loaded only for rows that compare with TF.js.
+    const { measureTfjsUfm } = await import('./tfjs');
+    result.alternatives = await measureTfjsUfm(w.name, rt.gpu.adapterSummary, {
+      check: {
+        config,
+        steps: UFM_CHECK_STEPS,
+        reference: check.references[0]!,
+        nclab: warm.results[0]!,
+        tolerance: UFM_TOLERANCE,
+      },
+      timing: {
+        unit,
+        workPerOp,
+        repeats,
+        targetSpanMs: w.targetSpanMs,
+        nclab: result.nclab,
+      },
+    });
+  }
   return result;
 }

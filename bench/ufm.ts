@@ -6,6 +6,20 @@
 import type { UfmTrainConfig } from '../src/train/ufm';
 import { initialUfmState, type UfmState } from '../src/reference/ufm';
 
+/** Steps of the check against the float64 reference, which is slow JS. */
+export const UFM_CHECK_STEPS = 3;
+/**
+ * Largest |x − reference| allowed, over the largest |reference| entry, for
+ * nclab, JS and TF.js alike. Each step's gradients are float32 sums of up
+ * to N terms summed in different orders by each engine; the worst-case
+ * bound γ_N (6e-4 at N = 10⁴) is far too loose, but rounding errors of
+ * either sign grow like √N·u (Higham, 2nd ed., §2.8), about 1e-5 of the
+ * largest entry after three steps at N ≤ 6·10⁴. A wrong objective or update
+ * is far above: λ_W off by a factor 2 (the classic slip in the derivative
+ * of λ/2‖W‖²) changes W by lr·λ_W = 2.5e-3 of itself per step here.
+ */
+export const UFM_TOLERANCE = 1e-4;
+
 /** A configuration as the benchmark holds it; the run length is set per call. */
 export type UfmBenchConfig = Omit<UfmTrainConfig, 'steps'>;
 

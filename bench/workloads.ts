@@ -45,6 +45,12 @@ export interface UfmWorkload {
    * grow until they do (bench/training.ts, ufmRunLengths).
    */
   targetSpanMs: number;
+  /** Shortest run bracket (default 2: runs of 5 and 8 steps). */
+  minBracket?: number;
+  /** Timed repeats, when fewer than the run's (slow rows). */
+  repeats?: number;
+  /** Also run TensorFlow.js's WebGPU and WebGL backends (one config). */
+  tfjs?: boolean;
 }
 
 /** The full metric set of one feature matrix (src/metrics/collapse.ts). */
@@ -55,6 +61,8 @@ export interface MetricsWorkload {
   d: number;
   N: number;
   seed: number;
+  /** Also run TensorFlow.js's WebGPU and WebGL backends. */
+  tfjs?: boolean;
 }
 
 /** The k-NN lists of N points in p dimensions (src/kernels/knn.ts). */
@@ -174,8 +182,15 @@ function ufmWorkload(
   name: string,
   configs: UfmBenchConfig[],
   quick: boolean,
+  options: Partial<Pick<UfmWorkload, 'minBracket' | 'repeats' | 'tfjs'>> = {},
 ): UfmWorkload {
-  return { kind: 'ufm', name, configs, targetSpanMs: quick ? 50 : 1_000 };
+  return {
+    kind: 'ufm',
+    name,
+    configs,
+    targetSpanMs: quick ? 50 : 1_000,
+    ...options,
+  };
 }
 
 /**
@@ -191,10 +206,13 @@ export function workloads(quick: boolean): Workload[] {
       square(64, 1),
       splitK(4096, 2),
       classSumsWorkload(16, 4096, 10, 3),
+      // K = 4, not 3: with K = 3, TF.js 4.22's WebGL backend (packed
+      // textures, its default) gets the features' second step wrong here.
       ufmWorkload(
         'ufm training step',
-        [ufmConfig(3, 4, 20, 5e-3, 5e-3, 1)],
+        [ufmConfig(4, 8, 15, 5e-3, 5e-3, 1)],
         true,
+        { tfjs: true },
       ),
       ufmWorkload(
         'ufm training step ×8',
@@ -209,6 +227,7 @@ export function workloads(quick: boolean): Workload[] {
         d: 8,
         N: 2_000,
         seed: 6,
+        tfjs: true,
       },
       { kind: 'copy', name: 'copy', floats: 1 << 16 },
       {
@@ -233,6 +252,16 @@ export function workloads(quick: boolean): Workload[] {
       'ufm training step',
       [ufmConfig(10, 64, 1_000, 5e-3, 1e-4, 1)],
       false,
+      { tfjs: true },
+    ),
+    // Three times the examples (N·lr·λ_H = 0.15). About 1 s per nclab step
+    // and 6 s per TF.js WebGPU step on SwiftShader, so runs of 3 and 4
+    // steps and 3 repeats: the row costs about a minute and a half.
+    ufmWorkload(
+      'ufm training step N=30000',
+      [ufmConfig(10, 64, 3_000, 5e-3, 1e-5, 2)],
+      false,
+      { tfjs: true, minBracket: 1, repeats: 3 },
     ),
     // N·lr·λ_H ≤ 0.5 over the whole grid.
     ufmWorkload(
@@ -255,6 +284,7 @@ export function workloads(quick: boolean): Workload[] {
       d: 64,
       N: 20_000,
       seed: 6,
+      tfjs: true,
     },
     { kind: 'copy', name: 'copy', floats: 1 << 24 },
     // PCA-50-sized points, as for Fashion-MNIST; one timed repeat each.
@@ -500,6 +530,70 @@ export interface WorkloadResult {
   js?: Measurement;
   /** nclab rate / JS rate (above 1: nclab is faster). */
   ratio?: number;
+  /** Other engines on the same inputs in the same page (TF.js backends). */
+  alternatives?: AlternativeResult[];
+  /** Arithmetic and compulsory traffic per operation (bench/roofline.ts). */
+  roofWork?: RooflineWork;
+  /** nclab's time against the roofline of this run's measured roofs. */
+  roof?: RoofFraction;
+}
+
+export type AlternativeId = 'tfjs-webgpu' | 'tfjs-webgl';
+
+/** Another engine on a workload: checked first, then timed like nclab. */
+export interface AlternativeResult {
+  id: AlternativeId;
+  /** As the table shows it, e.g. "TF.js WebGPU". */
+  label: string;
+  /** What it ran on, as it reports it (adapter, or WebGL renderer). */
+  device?: string;
+  /** WebGPU: whether its adapter is nclab's; null when not applicable. */
+  sameAdapter?: boolean | null;
+  /** Why it cannot run here; not a failure, and nothing is timed. */
+  unavailable?: string;
+  /** It ran and gave the same numbers as the reference (checked first). */
+  verified: boolean;
+  /** Why it failed or disagreed; not timed, and a failure of the run. */
+  problem?: string;
+  /**
+   * ufm: largest |x − float64 reference| over the largest |reference|
+   * entry; metrics: largest relative gap to nclab's headline metrics.
+   */
+  referenceError?: number;
+  /** Largest |alternative − nclab| over the checked outputs. */
+  maxAbsDifference: number | null;
+  /** How it was written and timed. */
+  plan?: string;
+  /** First use minus second use: its shader compilation. */
+  compileMs?: number;
+  measurement?: Measurement;
+  /** nclab rate / this rate (above 1: nclab is faster). */
+  ratio?: number;
+}
+
+/** Per operation: floating-point operations and compulsory bytes moved. */
+export interface RooflineWork {
+  flops: number;
+  bytes: number;
+}
+
+/** Where nclab's time stands against the roofline of the measured roofs. */
+export interface RoofFraction {
+  /** The roof that limits this workload: the matmul or the copy. */
+  bound: 'compute' | 'bandwidth';
+  /** The time the roofline allows: max(flops / matmul, bytes / copy). */
+  roofMs: number;
+  /** roofMs / nclab's median time (1: at the roof). */
+  fraction: number;
+}
+
+/** The roofs measured in this run, on this adapter. */
+export interface Roofs {
+  /** The copy row's GB/s (bytes read plus written). */
+  copyGBs: number;
+  /** The best matmul row's GFLOP/s, and which row it was. */
+  matmulGFLOPs: number;
+  matmulRow: string;
 }
 
 export interface BenchResult {
@@ -514,6 +608,11 @@ export interface BenchResult {
   workloads: WorkloadResult[];
   /** Problems of the run as a whole: validation errors, leaked tensors. */
   problems: string[];
+  /**
+   * The copy and best matmul rates of this run (set in Node once every row
+   * is in); null when a roof row was not run or did not verify.
+   */
+  roofs?: Roofs | null;
 }
 
 export interface BenchOptions {

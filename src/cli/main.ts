@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 
 import { Command } from 'commander';
 
+import { bench, collectOption, type BenchCliOptions } from './bench';
 import { browser } from './browser';
 import { doctor } from './doctor';
 import { metrics, type MetricsOptions } from './metrics';
@@ -60,6 +61,27 @@ program
   .option('-v, --verbose', 'forward page console errors')
   .action(async (options: TuneOptions) => {
     process.exitCode = await tune(options);
+  });
+
+program
+  .command('bench')
+  .description(
+    'benchmark nclab next to plain JS and TensorFlow.js (WebGPU, WebGL) on ' +
+      "this machine's adapter; prints a markdown table and writes it with " +
+      'the JSON to the output directory',
+  )
+  .option('--quick', 'small shapes that take seconds (a smoke test)')
+  .option(
+    '--only <name>',
+    'run only this workload (repeatable), e.g. "ufm training step"',
+    collectOption,
+  )
+  .option(
+    '--out <dir>',
+    "where the results go (default: nclab's bench/results/)",
+  )
+  .action(async (options: BenchCliOptions) => {
+    process.exitCode = await bench(options);
   });
 
 program

@@ -1,0 +1,23 @@
+// `nclab bench [--quick] [--only NAME]... [--out DIR]`: the benchmark of
+// `npm run bench` (bench/run.ts) from the nclab command. It opens the
+// benchmark page in headless Chromium, times nclab next to plain JS and
+// TensorFlow.js (WebGPU and WebGL) on the same adapter, prints the markdown
+// table on stdout and writes it, with the JSON, to the output directory.
+
+import { benchCommand } from '../../bench/run';
+
+export interface BenchCliOptions {
+  quick?: boolean;
+  only?: string[];
+  out?: string;
+}
+
+/** Collects a repeatable option's values (commander's reducer). */
+export function collectOption(value: string, previous: string[] = []) {
+  return [...previous, value];
+}
+
+/** Returns the process exit code: 0 good, 1 failed check, 2 bad name. */
+export function bench(options: BenchCliOptions): Promise<number> {
+  return benchCommand(options);
+}
