@@ -252,6 +252,18 @@ async function run(options: BenchOptions = {}): Promise<BenchResult> {
     );
     for (const w of selected) {
       const roofWork = rooflineWork(w) ?? undefined;
+      if ('optIn' in w && w.optIn && !options.only?.includes(w.name)) {
+        results.push({
+          name: w.name,
+          kind: w.kind,
+          ...describeWorkload(w),
+          verified: false,
+          maxAbsDifference: null,
+          skipped: `${w.optIn}: run it with --only "${w.name}"`,
+          roofWork,
+        });
+        continue;
+      }
       try {
         const measured = await measureWorkload(rt, w, repeats, methods);
         results.push({ ...measured, roofWork });
