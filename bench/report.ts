@@ -84,18 +84,22 @@ export function extraCells(w: WorkloadResult): string[] {
   ];
 }
 
+/** Text from the page as one table cell: one line, no column breaks. */
+export function cellText(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
+}
+
 function checkCell(a: AlternativeResult): string {
-  if (a.unavailable) return `not run: ${a.unavailable}`;
-  if (!a.verified) return `**no**: ${a.problem ?? 'not verified'}`;
+  if (a.unavailable) return `not run: ${cellText(a.unavailable)}`;
+  if (!a.verified) return `**no**: ${cellText(a.problem ?? 'not verified')}`;
   const error = a.referenceError?.toExponential(1) ?? '?';
   return `yes (${error})`;
 }
 
 function deviceCell(a: AlternativeResult): string {
   if (!a.device) return '–';
-  return a.sameAdapter === false
-    ? `${a.device} (not nclab's adapter)`
-    : a.device;
+  const device = cellText(a.device);
+  return a.sameAdapter === false ? `${device} (not nclab's adapter)` : device;
 }
 
 /** The TensorFlow.js rows in detail; empty when no row ran it. */

@@ -107,7 +107,8 @@ export async function useTfjsBackend(
   const warnings: string[] = [];
   const warn = console.warn;
   console.warn = (...args: unknown[]) => {
-    warnings.push(args.map(String).join(' '));
+    // TF.js warns with the error's stack: its first line says what failed.
+    warnings.push(args.map((arg) => String(arg).split('\n')[0]).join(' '));
     warn(...args);
   };
   let ready: boolean;
@@ -125,8 +126,7 @@ export async function useTfjsBackend(
     const hint =
       spec.backend === 'webgpu'
         ? ' (TF.js 4.22 asks for a core, high-performance WebGPU adapter)'
-        : ' (a headless Chromium without a GPU renders WebGL with ' +
-          'SwiftShader; see --enable-unsafe-swiftshader)';
+        : '';
     return {
       ready: false,
       unavailable: `${spec.label} did not start: ${why}${hint}`,

@@ -42,12 +42,13 @@ function withInline<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
+/** A table row's cells; `\|` inside a cell is a literal bar. */
 function cells(line: string): string[] {
   return line
     .trim()
     .replace(/^\||\|$/g, '')
-    .split('|')
-    .map((cell) => cell.trim());
+    .split(/(?<!\\)\|/)
+    .map((cell) => cell.trim().replace(/\\\|/g, '|'));
 }
 
 function table(lines: string[]): HTMLTableElement {

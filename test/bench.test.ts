@@ -26,6 +26,7 @@ import {
 
 import { featureSet, metricsJs } from '../bench/metrics';
 import { applyRoofline, measuredRoofs, rooflineWork } from '../bench/roofline';
+import { cellText } from '../bench/report';
 import { formatMarkdown, runBench } from '../bench/run';
 import {
   TFJS_BACKENDS,
@@ -80,7 +81,7 @@ describeGpu('benchmark (quick)', () => {
       for (const a of w.alternatives!) {
         if (a.unavailable !== undefined) {
           expect(a.unavailable).toMatch(/\w{4}/);
-          expect(markdown).toContain(`not run: ${a.unavailable}`);
+          expect(markdown).toContain(`not run: ${cellText(a.unavailable)}`);
           continue;
         }
         expect(a.problem, `${w.name}, ${a.label}`).toBeUndefined();
@@ -204,7 +205,7 @@ function benchResult(workloads: WorkloadResult[]): BenchResult {
   };
 }
 
-describe('roofline', () => {
+describe('report: roofline and TF.js table', () => {
   const nclab = (rate: number, medianMs = 1) => ({
     ...measured(rate, medianMs),
     method: 'wall-clock' as const,
@@ -304,6 +305,32 @@ describe('roofline', () => {
       'Not compared, having no roofline count (sweeps time host work ' +
         'too): matmul a, matmul c, sweep.',
     );
+  });
+
+  test('a backend that cannot run states why, on one table line', () => {
+    const result = benchResult([
+      row('step', 'ufm', {
+        unit: 'steps/s',
+        nclab: nclab(1, 10),
+        alternatives: [
+          {
+            id: 'tfjs-webgl',
+            label: 'TF.js WebGL',
+            unavailable: 'WebGL is not supported\n    at a | b',
+            verified: false,
+            maxAbsDifference: null,
+          },
+        ],
+      }),
+    ]);
+    const markdown = formatMarkdown(result, 'test browser');
+    expect(markdown).toContain(
+      '| step | TF.js WebGL | – | – | – | – | – | not run: WebGL is not ' +
+        'supported at a \\| b |',
+    );
+    // Not timed, not a failure of the run, and n/a in the main table.
+    expect(markdown).toContain('| n/a | – |');
+    expect(markdown).not.toContain('Failures:');
   });
 
   test('has no roofs when the copy row did not run', () => {
