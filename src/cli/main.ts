@@ -12,8 +12,13 @@ import { exportResults, type ExportOptions } from './export';
 import { merge, type MergeCliOptions } from './merge';
 import { report, type ReportCommandOptions } from './report';
 import { sweep, type SweepCommandOptions } from './sweep';
-import { train } from './train';
+import { train, type TrainOptions } from './train';
 import { tune, type TuneOptions } from './tune';
+
+const HOST_HELP =
+  'where the engine runs: browser (headless Chromium, the default) or ' +
+  'node (Dawn in this process: a Vulkan GPU, else OpenGL ES; ' +
+  '$NCLAB_NODE_BACKEND picks one backend)';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as {
   version: string;
@@ -92,12 +97,11 @@ program
   )
   .argument('<file>', 'the configurations, as JSON')
   .option('-o, --out <file>', 'write the report here instead of stdout')
+  .option('--host <browser|node>', HOST_HELP)
   .option('-v, --verbose', 'forward page console errors')
-  .action(
-    async (file: string, options: { out?: string; verbose?: boolean }) => {
-      process.exitCode = await train(file, options);
-    },
-  );
+  .action(async (file: string, options: TrainOptions) => {
+    process.exitCode = await train(file, options);
+  });
 
 program
   .command('metrics')
@@ -149,6 +153,7 @@ program
   .option('--report', 'write the HTML report when the sweep is done')
   .option('-q, --quiet', 'no progress on stderr')
   .option('--json', 'print a summary as JSON on stdout')
+  .option('--host <browser|node>', HOST_HELP)
   .option('-v, --verbose', 'forward page console errors')
   .action(async (file: string | undefined, options: SweepCommandOptions) => {
     process.exitCode = await sweep(file, options);

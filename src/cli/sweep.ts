@@ -1,6 +1,7 @@
 // `nclab sweep`: expands and checks a sweep spec (every problem at once, before
 // the browser starts), skips the configurations the results file already
-// holds, trains the rest batch by batch in the page and appends each
+// holds, trains the rest batch by batch on a host (the browser's page, or
+// the engine in this process on Dawn: src/host/sweepHost.ts) and appends each
 // batch's rows (one write and an fsync) as soon as it is done. Ctrl-C
 // finishes the batch in flight and writes it; a second Ctrl-C stops at once
 // (the file stays whole: only the batch in flight is lost).
@@ -8,11 +9,14 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 
-import type { Page } from 'puppeteer-core';
-
 import { InvalidArgumentError } from '../gpu/errors';
 import { serveDatasets } from '../host/datasets';
-import { openSession, type Session } from '../host/session';
+import {
+  openSweepHost,
+  parseHost,
+  type HostKind,
+  type SweepHost,
+} from '../host/sweepHost';
 import { batchRows } from '../sweep/assemble';
 import {
   DEFAULT_MAX_BATCH,
@@ -38,6 +42,8 @@ export interface SweepRunOptions {
   maxBatch?: number;
   quiet?: boolean;
   verbose?: boolean;
+  /** Where batches train: the browser (default) or the Node host. */
+  host?: HostKind;
   /** Called after each batch is written (tests use it to kill mid-sweep). */
   onBatchWritten?: (written: number) => void;
 }
@@ -51,16 +57,9 @@ export interface SweepSummary {
   trained: number;
   diverged: number;
   adapter: string | null;
+  host: HostKind;
   wallMs: number;
   interrupted: boolean;
-}
-
-/** Opens the app page and waits for its API. */
-async function sweepPage(session: Session): Promise<Page> {
-  const page = await session.open('index.html');
-  await page.waitForFunction(() => window.nclab !== undefined);
-  page.setDefaultTimeout(0); // a batch may train for a long time
-  return page;
 }
 
 /**
@@ -111,6 +110,7 @@ export async function runSweep(
     trained: 0,
     diverged: 0,
     adapter: null,
+    host: options.host ?? 'browser',
     wallMs: 0,
     interrupted: false,
   };
@@ -121,7 +121,7 @@ export async function runSweep(
     return summary;
   }
 
-  let session: Session | null = null;
+  let host: SweepHost | null = null;
   let stopping = false;
   let stoppingNow = false;
   let progress: SweepProgress | undefined;
@@ -145,7 +145,7 @@ export async function runSweep(
       SIGHUP: 129,
       SIGTERM: 143,
     };
-    void Promise.allSettled([writer.close(), session?.close()]).then(() =>
+    void Promise.allSettled([writer.close(), host?.close()]).then(() =>
       process.exit(codes[signal] ?? 1),
     );
   };
@@ -153,15 +153,11 @@ export async function runSweep(
   process.on('SIGTERM', interrupt);
   process.on('SIGHUP', interrupt);
   try {
-    session = await openSession({
-      log: options.verbose ? undefined : () => {},
+    host = await openSweepHost(summary.host, {
       files,
-      // Ctrl-C must let the batch in flight finish: puppeteer's own
-      // handler would kill the browser and exit at once.
-      ownSignals: true,
+      verbose: options.verbose,
     });
-    const page = await sweepPage(session);
-    const device = await page.evaluate(() => window.nclab!.sweepDevice());
+    const device = await host.device();
     summary.adapter = device.adapter;
     const batches = planBatches(todo, {
       ...device,
@@ -184,22 +180,14 @@ export async function runSweep(
     progress = bar;
     let inFlight = 0;
     let inFlightCost = 0;
-    page.on('console', (message) => {
-      const text = message.text();
-      if (text.startsWith('[nclab:step] ')) {
-        bar.step(Number(text.slice(13)), inFlight, inFlightCost);
-      }
-    });
+    const onStep = (step: number) => bar.step(step, inFlight, inFlightCost);
     try {
       for (const batch of batches) {
         if (stopping) break;
         inFlight = batch.items.length;
         inFlightCost = batch.items.reduce((a, i) => a + stepCost(i.run), 0);
         const configs = batch.items.map((item) => item.config);
-        const result = await page.evaluate(
-          (c) => window.nclab!.sweepBatch(c),
-          configs,
-        );
+        const result = await host.batch(configs, onStep);
         const rows = batchRows(sweep.name, batch.items, result, version);
         await writer.append(rows);
         summary.trained += rows.length;
@@ -218,9 +206,9 @@ export async function runSweep(
       bar.stop();
     }
     summary.interrupted = stopping;
-    await page.evaluate(() => window.nclab!.endSweep());
+    await host.end();
   } catch (error) {
-    // Stopping at once closes the browser under the batch in flight: the
+    // Stopping at once closes the host under the batch in flight: the
     // signal handler reports and exits; this failure is its echo.
     if (stoppingNow) await new Promise(() => {});
     throw error;
@@ -229,7 +217,7 @@ export async function runSweep(
     process.off('SIGTERM', interrupt);
     process.off('SIGHUP', interrupt);
     await writer.close();
-    await session?.close();
+    await host?.close();
   }
   summary.wallMs = performance.now() - start;
   return summary;
@@ -245,6 +233,7 @@ export interface SweepCommandOptions {
   quiet?: boolean;
   json?: boolean;
   verbose?: boolean;
+  host?: string;
 }
 
 /** `nclab sweep [SPEC]`: returns the exit code (0 done, 1 failed, 2 bad
@@ -260,10 +249,12 @@ export async function sweep(
   let spec: unknown;
   let shard: Shard | undefined;
   let maxBatch: number | undefined;
+  let host: HostKind;
   if (file && (options.preset || options.scale)) {
     return fail('give a spec file or --preset (with --scale), not both');
   }
   try {
+    host = parseHost(options.host);
     if (options.shard) shard = parseShard(options.shard);
   } catch (error) {
     return fail((error as Error).message);
@@ -309,6 +300,7 @@ export async function sweep(
       maxBatch,
       quiet: options.quiet,
       verbose: options.verbose,
+      host,
     });
   } catch (error) {
     const bad = error instanceof InvalidArgumentError;

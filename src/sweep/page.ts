@@ -1,11 +1,10 @@
-// The page's side of a sweep: one runtime and one graph cache for the whole
-// sweep, and a call per batch that trains checked configurations in the
-// same dispatches and returns their measured rows (src/sweep/rows.ts).
+// The engine's side of a sweep: one runtime and one graph cache for the
+// whole sweep, and a call per batch that trains checked configurations in
+// the same dispatches and returns their measured rows (src/sweep/rows.ts).
+// The page runs it on navigator.gpu; the Node host on Dawn, in process.
 
-import { adapterName } from '../gpu/device';
-import { Runtime } from '../gpu/runtime';
 import { parseConfigurations } from '../train/config';
-import { Trainer } from '../train/run';
+import { PAGE_HOST, Trainer, type TrainingHost } from '../train/run';
 import { measuredRow, type MeasuredRow } from './rows';
 
 export interface BatchResult {
@@ -23,51 +22,69 @@ export interface SweepDevice {
   maxBufferSize: number;
 }
 
-let trainer: Promise<Trainer> | null = null;
-
-function current(): Promise<Trainer> {
-  trainer ??= Runtime.create().then((rt) => new Trainer(rt));
-  // A failed start is not kept: the next call tries again.
-  trainer.catch(() => (trainer = null));
-  return trainer;
+/** A sweep's three calls, on one device kept from the first to the end. */
+export interface SweepRunner {
+  sweepDevice: () => Promise<SweepDevice>;
+  /**
+   * Trains one batch (configurations of one model, length and data set, as
+   * the host's scheduler groups them) and measures every run.
+   */
+  sweepBatch: (
+    configs: unknown[],
+    onStep?: (step: number) => void,
+  ) => Promise<BatchResult>;
+  /** Releases the GPU (the end of a sweep, or a page about to close). */
+  endSweep: () => Promise<void>;
 }
 
-export async function sweepDevice(): Promise<SweepDevice> {
-  const { rt } = await current();
-  const limits = rt.gpu.device.limits;
+/** The sweep calls on `host`'s device: the page's, or the Node host's. */
+export function sweepRunner(host: TrainingHost): SweepRunner {
+  let trainer: Promise<{ trainer: Trainer; adapter: string }> | null = null;
+
+  const current = () => {
+    trainer ??= host.open().then(({ rt, adapter }) => ({
+      trainer: new Trainer(rt, host.data),
+      adapter,
+    }));
+    // A failed start is not kept: the next call tries again.
+    trainer.catch(() => (trainer = null));
+    return trainer;
+  };
+
   return {
-    adapter: adapterName(rt.gpu.adapterSummary),
-    maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
-    maxBufferSize: limits.maxBufferSize,
+    async sweepDevice() {
+      const { trainer: t, adapter } = await current();
+      const limits = t.rt.gpu.device.limits;
+      return {
+        adapter,
+        maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+        maxBufferSize: limits.maxBufferSize,
+      };
+    },
+
+    async sweepBatch(configs, onStep) {
+      const runs = parseConfigurations(configs);
+      const { trainer: t, adapter } = await current();
+      const start = performance.now();
+      let reports: Awaited<ReturnType<Trainer['train']>> = [];
+      const timing = await t.rt.time(async () => {
+        reports = await t.train(runs, (step) => onStep?.(step));
+      });
+      return {
+        rows: reports.map(measuredRow),
+        wallMs: performance.now() - start,
+        gpuMs: timing.method === 'gpu-timestamp' ? timing.ms : null,
+        adapter,
+      };
+    },
+
+    async endSweep() {
+      const t = trainer;
+      trainer = null;
+      if (t) await (await t).trainer.rt.destroy();
+    },
   };
 }
 
-/**
- * Trains one batch (configurations of one model, length and data set, as
- * the host's scheduler groups them) and measures every run.
- */
-export async function sweepBatch(
-  configs: unknown[],
-  onStep?: (step: number) => void,
-): Promise<BatchResult> {
-  const runs = parseConfigurations(configs);
-  const t = await current();
-  const start = performance.now();
-  let reports: Awaited<ReturnType<Trainer['train']>> = [];
-  const timing = await t.rt.time(async () => {
-    reports = await t.train(runs, (step) => onStep?.(step));
-  });
-  return {
-    rows: reports.map(measuredRow),
-    wallMs: performance.now() - start,
-    gpuMs: timing.method === 'gpu-timestamp' ? timing.ms : null,
-    adapter: adapterName(t.rt.gpu.adapterSummary),
-  };
-}
-
-/** Releases the GPU (the end of a sweep, or a page about to close). */
-export async function endSweep(): Promise<void> {
-  const t = trainer;
-  trainer = null;
-  if (t) await (await t).rt.destroy();
-}
+/** The page's sweep (the app page and the sweep page). */
+export const { sweepDevice, sweepBatch, endSweep } = sweepRunner(PAGE_HOST);

@@ -1,5 +1,6 @@
-// The page's side of a graph-model batch's data: fetch the examples the
-// host serves (Fashion-MNIST) or draw them (mixtures), project them on their
+// The engine's side of a graph-model batch's data: take the examples the
+// host loaded (Fashion-MNIST; fetched from the page server in a page, from
+// memory in the Node host) or draw them (mixtures), project them on their
 // principal components, and build the symmetric k-NN graph on the GPU —
 // once per (examples, PCA, k), however many batches train on it.
 
@@ -25,7 +26,16 @@ export interface BuiltGraph {
   buildMs: number;
 }
 
-async function fetchArray(url: string): Promise<ArrayBuffer> {
+/**
+ * Where the examples the host loaded come from, by served name
+ * (src/host/datasets.ts servedNames): the page fetches them from the page
+ * server; the Node host reads them from memory.
+ */
+export type DataSource = (name: string) => Promise<ArrayBuffer>;
+
+/** The page's source: the page server's DATA_PREFIX routes. */
+export const fetchServed: DataSource = async (name) => {
+  const url = `${DATA_PREFIX}${name}`;
   const response = await fetch(url);
   if (!response.ok) {
     throw new Error(
@@ -34,15 +44,18 @@ async function fetchArray(url: string): Promise<ArrayBuffer> {
     );
   }
   return response.arrayBuffer();
-}
+};
 
-/** The examples of a spec, in the page. */
-export async function pointsOf(spec: DataSpec): Promise<LabelledPoints> {
+/** The examples of a spec: drawn (mixtures) or from the host (`source`). */
+export async function pointsOf(
+  spec: DataSpec,
+  source: DataSource = fetchServed,
+): Promise<LabelledPoints> {
   if (spec.kind === 'mixture') return mixturePoints(spec);
   const key = datasetKey(spec);
   const [points, labels] = await Promise.all([
-    fetchArray(`${DATA_PREFIX}${key}.points`),
-    fetchArray(`${DATA_PREFIX}${key}.labels`),
+    source(`${key}.points`),
+    source(`${key}.labels`),
   ]);
   const K = spec.classes.length;
   const trainCount = K * spec.perClass;
@@ -61,7 +74,10 @@ export async function pointsOf(spec: DataSpec): Promise<LabelledPoints> {
 export class GraphCache {
   private readonly built = new Map<string, Promise<BuiltGraph>>();
 
-  constructor(private readonly rt: Runtime) {}
+  constructor(
+    private readonly rt: Runtime,
+    private readonly source: DataSource = fetchServed,
+  ) {}
 
   get(spec: DataSpec, k: number): Promise<BuiltGraph> {
     const key = graphKey(spec, k);
@@ -77,7 +93,7 @@ export class GraphCache {
 
   private async build(spec: DataSpec, k: number): Promise<BuiltGraph> {
     const start = performance.now();
-    const set = await pointsOf(spec);
+    const set = await pointsOf(spec, this.source);
     let inputs = set.points;
     let inputDim = set.dim;
     let varianceKept: number | null = null;

@@ -11,7 +11,7 @@ import type { CollapseMetrics } from '../metrics/collapse';
 import type { TrajectoryPoint } from './batch';
 import { batchKey, parseConfigurations, type RunConfig } from './config';
 import { trainGraphBatch, type GraphTrainConfig } from './graph';
-import { GraphCache } from './graphData';
+import { GraphCache, type DataSource } from './graphData';
 import { trainMdBatch, type MdMeasures, type MdTrainConfig } from './md';
 import { trainUfmBatch, type UfmTrainConfig } from './ufm';
 
@@ -96,8 +96,13 @@ export interface TrainReport {
 export class Trainer {
   private readonly graphs: GraphCache;
 
-  constructor(readonly rt: Runtime) {
-    this.graphs = new GraphCache(rt);
+  /** `data`: where the host's data sets come from (the page server by
+   * default; the Node host passes its own). */
+  constructor(
+    readonly rt: Runtime,
+    data?: DataSource,
+  ) {
+    this.graphs = new GraphCache(rt, data);
   }
 
   async train(
@@ -219,15 +224,32 @@ type UfmRun = Extract<RunConfig, { model: 'ufm' }>;
 type MdRun = Extract<RunConfig, { model: 'md' }>;
 type GraphRun = Extract<RunConfig, { model: 'graph' }>;
 
+/** Where trainings run: a device with its name, and the data sets. */
+export interface TrainingHost {
+  /** A runtime on a new device, and the adapter's name as reports give it. */
+  open(): Promise<{ rt: Runtime; adapter: string }>;
+  /** Where the host's data sets come from (graph runs on Fashion-MNIST). */
+  data?: DataSource;
+}
+
+/** The page: `navigator.gpu`, data sets from the page server. */
+export const PAGE_HOST: TrainingHost = {
+  async open() {
+    const rt = await Runtime.create();
+    return { rt, adapter: adapterName(rt.gpu.adapterSummary) };
+  },
+};
+
 export async function runTraining(
   input: unknown,
   onProgress?: (line: string) => void,
+  host: TrainingHost = PAGE_HOST,
 ): Promise<TrainReport> {
   const configs = parseConfigurations(input);
   const start = performance.now();
-  const rt = await Runtime.create();
+  const { rt, adapter } = await host.open();
   try {
-    const trainer = new Trainer(rt);
+    const trainer = new Trainer(rt, host.data);
     const runs = new Array<RunReport>(configs.length);
     const batches = new Map<string, number[]>();
     configs.forEach((c, i) => {
@@ -249,7 +271,7 @@ export async function runTraining(
       reports.forEach((report, j) => (runs[indices[j]!] = report));
     }
     return {
-      adapter: adapterName(rt.gpu.adapterSummary),
+      adapter,
       wallMs: performance.now() - start,
       runs,
     };
