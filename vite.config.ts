@@ -16,9 +16,12 @@ export default defineConfig({
       'bench/index.html',
     ],
   },
-  // `npm run build`: the app and the sweep page as a static site in dist/.
+  // `npm run build`: the app, the sweep page and the benchmark page as a
+  // static site in dist/.
   build: {
-    rolldownOptions: { input: ['index.html', 'sweep.html'] },
+    rolldownOptions: {
+      input: ['index.html', 'sweep.html', 'bench/index.html'],
+    },
     // The sweep page carries vega and vega-lite: ~820 kB minified (280 kB
     // gzipped), above the default 500 kB warning.
     chunkSizeWarningLimit: 1024,

@@ -20,6 +20,7 @@ import { measurement, progress, sampleTimes } from './sampling';
 import { measureKnn } from './graph';
 import { measureCopy, measureMetrics } from './metrics';
 import { measureSweep } from './sweep';
+import { measureTuning } from './tuning';
 import { rooflineWork } from './roofline';
 import { measureUfm } from './training';
 import { startView } from './view';
@@ -161,6 +162,7 @@ async function measureWorkload(
   if (w.kind === 'copy') return measureCopy(rt, w, repeats, methods);
   if (w.kind === 'knn') return measureKnn(rt, w, w.repeats, methods);
   if (w.kind === 'sweep') return measureSweep(rt, w, methods);
+  if (w.kind === 'tuning') return measureTuning(rt, w, repeats, methods);
   const { shape, unit, workPerOp } = describeWorkload(w);
   const result: WorkloadResult = {
     name: w.name,

@@ -3,6 +3,11 @@
 // timed. Pure functions of the result, so bench/run.ts, the benchmark page
 // and the tests share them without a browser.
 
+import {
+  describeClassSums,
+  describeTile,
+  type KernelTuning,
+} from '../src/gpu/tuning';
 import type {
   AlternativeId,
   AlternativeResult,
@@ -311,6 +316,7 @@ export function formatMarkdown(result: BenchResult, browser: string): string {
     ...result.workloads.map(tableRow),
     ...rooflineNote(result),
     ...alternativesTable(result),
+    ...tuningTable(result),
     '',
     'nclab plans:',
     '',
@@ -332,6 +338,42 @@ export function formatMarkdown(result: BenchResult, browser: string): string {
     );
   }
   return lines.join('\n') + '\n';
+}
+
+/** The auto-tuner row's choice per kernel against the default. */
+export function tuningTable(result: BenchResult): string[] {
+  const report = result.workloads.find((w) => w.tuning)?.tuning;
+  if (!report) return [];
+  const row = (
+    kernel: string,
+    t: KernelTuning<unknown>,
+    describe: (candidate: never) => string,
+  ) => {
+    const [first] = t.results;
+    const timed = t.results.filter((r) => r.ms !== null).length;
+    const ratio =
+      t.defaultMs !== null && t.chosenMs !== null
+        ? `${(t.defaultMs / t.chosenMs).toFixed(2)}×`
+        : '–';
+    return (
+      `| ${kernel} | ${t.shape} | ${timed} of ${t.results.length} | ` +
+      `${first ? describe(first.candidate as never) : '–'} | ` +
+      `${t.defaultMs === null ? '–' : formatMs(t.defaultMs)} | ` +
+      `${describe(t.chosen as never)} | ` +
+      `${t.chosenMs === null ? '–' : formatMs(t.chosenMs)} | ${ratio} |`
+    );
+  };
+  return [
+    '',
+    `Tuning (this adapter, ${report.method}, median of ${report.repeats}; ` +
+      `tuned/default: how many times as fast the choice is; \`nclab tune\` ` +
+      `caches it):`,
+    '',
+    '| kernel | shape | candidates timed | default | default ms | chosen | chosen ms | tuned/default |',
+    '| --- | --- | ---: | --- | ---: | --- | ---: | ---: |',
+    row('matmul', report.matmul, describeTile),
+    row('class sums', report.classSums, describeClassSums),
+  ];
 }
 
 /** Every failed check of nclab's rows and of the run, in words. */

@@ -76,6 +76,9 @@ export function rooflineWork(w: Workload): RooflineWork | null {
     case 'sweep':
       // Host work, uploads and readbacks included: no single roof.
       return null;
+    case 'tuning':
+      // Many candidates, each already a matmul or class-sum row's kind.
+      return null;
   }
 }
 

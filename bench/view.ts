@@ -9,6 +9,27 @@ import { formatMarkdown, mergeResults } from './report';
 import { progressListeners } from './sampling';
 import type { NclabBenchApi } from './page';
 import type { BenchResult } from './workloads';
+import { TUNING_STORAGE_KEY } from '../src/gpu/tuning';
+
+/**
+ * Keeps the auto-tuner row's choice in this browser (localStorage, keyed by
+ * adapter), where the pages' runtimes look for it (src/gpu/tuning.ts).
+ * Returns whether there was one to keep.
+ */
+function rememberTuning(result: BenchResult): boolean {
+  const report = result.workloads.find((w) => w.tuning)?.tuning;
+  if (!report) return false;
+  try {
+    const stored = localStorage.getItem(TUNING_STORAGE_KEY);
+    const cache = stored ? (JSON.parse(stored) as Record<string, unknown>) : {};
+    cache[report.key] = report;
+    localStorage.setItem(TUNING_STORAGE_KEY, JSON.stringify(cache));
+    return true;
+  } catch {
+    // Storage full, disabled or corrupt: the pages use the defaults.
+    return false;
+  }
+}
 
 function element<T extends HTMLElement>(selector: string): T {
   const found = document.querySelector<T>(selector);
@@ -176,7 +197,10 @@ export function startView(api: NclabBenchApi): void {
           ),
         );
         report.replaceChildren(...renderMarkdown(markdown), links);
-        status.textContent = `Done: ${names.length} workloads.`;
+        const tuned = rememberTuning(result);
+        status.textContent =
+          `Done: ${names.length} workloads.` +
+          (tuned ? ' The tuning is kept for this GPU in this browser.' : '');
       } catch (error) {
         status.textContent = `Failed: ${
           error instanceof Error ? error.message : String(error)

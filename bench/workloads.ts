@@ -3,6 +3,7 @@
 // Nothing here touches the GPU, so the baselines also run in Node.
 
 import type { AdapterSummary } from '../src/gpu/device';
+import { TUNING_SHAPES, type TuningReport } from '../src/gpu/tuning';
 import type { TimingMethod } from '../src/gpu/runtime';
 import type { Shape } from '../src/gpu/tensor';
 import {
@@ -89,7 +90,17 @@ export interface CopyWorkload {
   floats: number;
 }
 
+/**
+ * The auto-tuner (src/kernels/tuning.ts): every candidate tile and
+ * workgroup shape timed, the default against the choice.
+ */
+export interface TuningWorkload {
+  kind: 'tuning';
+  name: string;
+}
+
 export type Workload =
+  | TuningWorkload
   | MatmulWorkload
   | ClassSumsWorkload
   | UfmWorkload
@@ -290,6 +301,7 @@ export function workloads(quick: boolean): Workload[] {
       tfjs: true,
     },
     { kind: 'copy', name: 'copy', floats: 1 << 24 },
+    { kind: 'tuning', name: 'auto-tuner' },
     // PCA-50-sized points, as for Fashion-MNIST; one timed repeat each.
     {
       kind: 'knn',
@@ -364,6 +376,18 @@ export function describeWorkload(w: Workload): {
       unit: 'GFLOP/s',
       // The distances: N² dot products of length p (multiply and add).
       workPerOp: 2 * w.N * w.N * w.p,
+    };
+  }
+  if (w.kind === 'tuning') {
+    const { M, N, K } = TUNING_SHAPES.matmul;
+    const sums = TUNING_SHAPES.classSums;
+    return {
+      shape:
+        `matmul ${M}×${K} · ${K}×${N}; class sums ${sums.d}×${sums.N}, ` +
+        `K=${sums.K}`,
+      unit: 'GFLOP/s',
+      // The row's rate is the chosen matmul tile's.
+      workPerOp: 2 * M * N * K,
     };
   }
   if (w.kind === 'copy') {
@@ -541,6 +565,8 @@ export interface WorkloadResult {
   roofWork?: RooflineWork;
   /** nclab's time against the roofline of this run's measured roofs. */
   roof?: RoofFraction;
+  /** The tuner's measurements (the auto-tuner row). */
+  tuning?: TuningReport;
 }
 
 export type AlternativeId = 'tfjs-webgpu' | 'tfjs-webgl';

@@ -26,7 +26,7 @@ import {
 
 import { featureSet, metricsJs } from '../bench/metrics';
 import { applyRoofline, measuredRoofs, rooflineWork } from '../bench/roofline';
-import { cellText } from '../bench/report';
+import { cellText, tuningTable } from '../bench/report';
 import { formatMarkdown, runBench } from '../bench/run';
 import {
   TFJS_BACKENDS,
@@ -44,6 +44,7 @@ import type {
   Measurement,
   WorkloadResult,
 } from '../bench/workloads';
+import type { TuningReport } from '../src/gpu/tuning';
 import { trainUfmReference } from '../src/reference/ufm';
 import { describeGpu } from './harness/gpu';
 
@@ -353,6 +354,65 @@ describe('report: roofline and TF.js table', () => {
 
 // The TF.js code of the benchmark page, run on TF.js's CPU backend in Node:
 // the same objective, optimizers, metric passes and checks.
+describe('report: tuning table', () => {
+  const tile = (BM: number, TM: number) => ({ BM, BN: 64, BK: 16, TM, TN: 4 });
+  const sums = (chunk: number) => ({ WG: 64, ROWS: 4, KB: 16, chunk });
+  const tuning: TuningReport = {
+    version: 1,
+    key: 'v1|x',
+    adapter: 'test adapter',
+    method: 'gpu-timestamp',
+    repeats: 5,
+    measuredAt: '2026-12-05T00:00:00Z',
+    matmul: {
+      shape: '256×256 · 256×256',
+      results: [
+        { candidate: tile(64, 4), ms: 80 },
+        { candidate: tile(128, 8), ms: 50 },
+        { candidate: tile(256, 8), ms: null, problem: 'over a limit' },
+      ],
+      chosen: tile(128, 8),
+      defaultMs: 80,
+      chosenMs: 50,
+    },
+    classSums: {
+      shape: 'X 64×65536, K = 10',
+      results: [{ candidate: sums(16384), ms: 10 }],
+      chosen: sums(16384),
+      defaultMs: 10,
+      chosenMs: 10,
+    },
+    tuning: { matmul: tile(128, 8), classSums: sums(16384) },
+  };
+  const row = (extra: Partial<WorkloadResult>): WorkloadResult => ({
+    name: 'auto-tuner',
+    kind: 'tuning',
+    shape: '',
+    unit: 'GFLOP/s',
+    workPerOp: 1,
+    verified: true,
+    maxAbsDifference: 0,
+    ...extra,
+  });
+
+  test('one line per kernel: default, choice and their ratio', () => {
+    const lines = tuningTable({ workloads: [row({ tuning })] } as BenchResult);
+    expect(lines).toContain(
+      '| matmul | 256×256 · 256×256 | 2 of 3 | 64×64×16 tile, 4×4 per thread | ' +
+        '80.0 | 128×64×16 tile, 8×4 per thread | 50.0 | 1.60× |',
+    );
+    expect(lines).toContain(
+      '| class sums | X 64×65536, K = 10 | 1 of 1 | 64 threads, 4 rows × 16 ' +
+        'classes, chunk 16384 | 10.0 | 64 threads, 4 rows × 16 classes, ' +
+        'chunk 16384 | 10.0 | 1.00× |',
+    );
+  });
+
+  test('no table without a tuner row', () => {
+    expect(tuningTable({ workloads: [row({})] } as BenchResult)).toEqual([]);
+  });
+});
+
 describe('TF.js alternatives (CPU backend)', () => {
   const cpu: Extract<TfjsBackend, { ready: true }> = {
     ready: true,

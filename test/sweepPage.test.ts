@@ -49,7 +49,7 @@ afterAll(async () => {
 });
 
 describe('vite build', () => {
-  test('writes the app and the sweep page as a static site', async () => {
+  test('writes the app, the sweep and the benchmark pages as a static site', async () => {
     const ms = await buildOnce();
     console.log(`[nclab] vite build: ${(ms / 1000).toFixed(1)} s`);
     const html = await readFile(join(outDir, 'sweep.html'), 'utf8');
@@ -59,6 +59,8 @@ describe('vite build', () => {
     expect(script).not.toMatch(/\.ts$/);
     const index = await readFile(join(outDir, 'index.html'), 'utf8');
     expect(index).toContain('sweep.html');
+    const bench = await readFile(join(outDir, 'bench/index.html'), 'utf8');
+    expect(bench).toContain('id="workloads"');
   });
 });
 
@@ -283,6 +285,45 @@ describeGpu('sweep page', () => {
       await page.close();
       await open(new URL('sweep.html', base).href);
       await runTiny(page);
+    } finally {
+      await server?.close();
+    }
+  });
+
+  test("the static build's benchmark page runs for a visitor", async () => {
+    await buildOnce();
+    let server: PreviewServer | null = null;
+    try {
+      server = await preview({
+        root: PROJECT_ROOT,
+        configFile: join(PROJECT_ROOT, 'vite.config.ts'),
+        logLevel: 'warn',
+        build: { outDir },
+        preview: { host: '127.0.0.1', port: 0, strictPort: false },
+      });
+      const base = server.resolvedUrls?.local[0];
+      await page.close();
+      page = await browser.newPage();
+      await page.goto(new URL('bench/index.html', base).href);
+      await page.waitForSelector('#workloads input');
+      await page.$$eval('#workloads input', (boxes) =>
+        boxes.forEach((box) => (box.checked = box.value === 'copy')),
+      );
+      await page.click('#run');
+      await page.waitForFunction(
+        () =>
+          /^(Done|Failed)/.test(document.querySelector('#status')!.textContent),
+        { timeout: 120_000 },
+      );
+      expect(await page.$eval('#status', (e) => e.textContent)).toBe(
+        'Done: 1 workloads.',
+      );
+      const cells = await page.$$eval(
+        '#report table:first-of-type tbody tr td',
+        (tds) => tds.map((td) => td.textContent),
+      );
+      expect(cells[0]).toBe('copy');
+      expect(cells.at(-1)).toBe('yes');
     } finally {
       await server?.close();
     }

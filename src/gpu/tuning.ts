@@ -17,6 +17,12 @@ export interface EngineTuning {
 /** Bumped whenever candidates or kernels change, so old caches are ignored. */
 export const TUNING_VERSION = 1;
 
+/** The shapes candidates are measured on. */
+export const TUNING_SHAPES = {
+  matmul: { M: 256, N: 256, K: 256 },
+  classSums: { d: 64, N: 65_536, K: 10 },
+} as const;
+
 export interface CandidateResult<T> {
   candidate: T;
   /** Median time of one call; null when the candidate was not timed. */

@@ -9,6 +9,7 @@
 import { InvalidArgumentError } from '../gpu/errors';
 import type { Runtime } from '../gpu/runtime';
 import {
+  TUNING_SHAPES,
   TUNING_VERSION,
   describeClassSums,
   describeTile,
@@ -83,12 +84,6 @@ export const CLASS_SUMS_CANDIDATES: readonly ClassSumsTuning[] = [
   sums(256, 8, 16, 16384),
   sums(64, 1, 16, 16384),
 ];
-
-/** The shapes candidates are measured on. */
-export const TUNING_SHAPES = {
-  matmul: { M: 256, N: 256, K: 256 },
-  classSums: { d: 64, N: 65_536, K: 10 },
-} as const;
 
 /**
  * A candidate must beat the default by this fraction to replace it, so
