@@ -10,6 +10,11 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import {
+  ADAPTER_KINDS,
+  parseAdapterChoice,
+  type AdapterKind,
+} from '../src/gpu/adapters';
 import { openSession } from '../src/host/session';
 import { collectFailures, formatMarkdown, mergeResults } from './report';
 import { applyRoofline } from './roofline';
@@ -32,6 +37,8 @@ export interface RunBenchOptions {
   log?: (line: string) => void;
   /** Run only the workloads with these names. */
   only?: string[];
+  /** The adapter route the page runs on; core by default. */
+  adapter?: AdapterKind;
 }
 
 export interface BenchRun {
@@ -50,7 +57,8 @@ export async function runBench(
   options: RunBenchOptions = {},
 ): Promise<BenchRun> {
   const log = options.log ?? ((line: string) => console.error(line));
-  const session = await openSession({ log });
+  const adapter = options.adapter ?? 'core';
+  const session = await openSession({ log, adapter });
   let result: BenchResult;
   let browser: string;
   try {
@@ -86,7 +94,16 @@ export async function runBench(
         (benchOptions) => window.nclabBench!.run(benchOptions),
         { quick, repeats: options.repeats, only: [name] },
       );
-      if (parts.length === 0) log(`[bench] adapter ${part.adapter.name}`);
+      if (parts.length === 0) {
+        log(`[bench] adapter ${part.adapter.name}`);
+        // Chromium hands out its core adapter when the OpenGL ES route fails:
+        // that would measure the core adapter twice.
+        if (adapter === 'compat' && part.adapter.featureLevel === 'core') {
+          throw new Error(
+            `the compat route gave the core adapter ${part.adapter.name}`,
+          );
+        }
+      }
       parts.push(part);
     }
     result = mergeResults(parts);
@@ -98,7 +115,7 @@ export async function runBench(
   const outDir = resolve(options.outDir ?? DEFAULT_RESULTS_DIR);
   await mkdir(outDir, { recursive: true });
   // ISO time without ':' and '.', which some file systems refuse.
-  const stamp = result.startedAt.replace(/[:.]/g, '-');
+  const stamp = `${result.startedAt.replace(/[:.]/g, '-')}-${adapter}`;
   const jsonPath = join(outDir, `${stamp}.json`);
   const markdownPath = join(outDir, `${stamp}.md`);
   const markdown = formatMarkdown(result, browser);
@@ -115,13 +132,15 @@ export async function runBench(
 }
 
 const USAGE =
-  'usage: npx tsx bench/run.ts [--quick] [--only NAME]... [--out DIR]';
+  'usage: npx tsx bench/run.ts [--quick] [--only NAME]... [--out DIR] ' +
+  '[--adapter auto|core|compat]';
 
 async function main(): Promise<number> {
   let values: {
     quick?: boolean;
     out?: string;
     only?: string[];
+    adapter?: string;
     help?: boolean;
   };
   try {
@@ -130,6 +149,7 @@ async function main(): Promise<number> {
         quick: { type: 'boolean' },
         out: { type: 'string' },
         only: { type: 'string', multiple: true },
+        adapter: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -142,7 +162,18 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  return benchCommand(values);
+  let adapters: AdapterKind[] | undefined;
+  try {
+    const choice = parseAdapterChoice(
+      values.adapter ?? process.env.NCLAB_ADAPTER ?? 'auto',
+    );
+    // auto: every adapter this machine offers, one table each.
+    adapters = choice === 'auto' ? undefined : [choice];
+  } catch (error) {
+    console.error(`[bench] ${(error as Error).message}`);
+    return 2;
+  }
+  return benchCommand({ ...values, adapters });
 }
 
 const quoted = (names: readonly string[]) =>
@@ -152,6 +183,11 @@ export interface BenchCommandOptions {
   quick?: boolean;
   out?: string;
   only?: string[];
+  /**
+   * The adapters to measure, one run and table each; by default every
+   * adapter route, skipping (with the reason) any but core that fails.
+   */
+  adapters?: readonly AdapterKind[];
 }
 
 /**
@@ -171,24 +207,36 @@ export async function benchCommand(
     );
     return 2;
   }
-  try {
-    const run = await runBench({
-      quick: options.quick,
-      outDir: options.out,
-      only: options.only,
-    });
-    console.log(run.markdown);
-    console.error(`[bench] wrote ${run.jsonPath} and ${run.markdownPath}`);
-    if (run.failures.length > 0) {
-      console.error(`[bench] FAILED: ${run.failures.join('; ')}`);
-      return 1;
+  let code = 0;
+  for (const adapter of options.adapters ?? ADAPTER_KINDS) {
+    console.error(`[bench] adapter route: ${adapter}`);
+    try {
+      const run = await runBench({
+        quick: options.quick,
+        outDir: options.out,
+        only: options.only,
+        adapter,
+      });
+      console.log(run.markdown);
+      console.error(`[bench] wrote ${run.jsonPath} and ${run.markdownPath}`);
+      if (run.failures.length > 0) {
+        console.error(`[bench] FAILED: ${run.failures.join('; ')}`);
+        code = 1;
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (!options.adapters && adapter !== 'core') {
+        console.error(`[bench] skipped the ${adapter} adapter: ${message}`);
+        continue;
+      }
+      console.error(
+        `[bench] could not run the benchmark on the ${adapter} adapter: ` +
+          message,
+      );
+      code = 1;
     }
-    return 0;
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    console.error(`[bench] could not run the benchmark: ${message}`);
-    return 1;
   }
+  return code;
 }
 
 // Run only as a script, so a test can import runBench without side effects.

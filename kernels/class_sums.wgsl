@@ -16,6 +16,8 @@
 const WG: u32 = ${WG}u;
 const ROWS: u32 = ${ROWS}u;
 const KB: u32 = ${KB}u;
+// Threads of reduce_main: 256, or the device's limit where it is lower.
+const REDUCE_WG: u32 = ${REDUCE_WG}u;
 
 struct Params {
   d: u32,
@@ -99,13 +101,13 @@ fn partials_main(
 
 // One thread per (batch, row, class); row d yields the exact u32 count
 // (each partial count is an integer ≤ chunk < 2^24, so exact in f32).
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(REDUCE_WG, 1, 1)
 fn reduce_main(
   @builtin(global_invocation_id) id: vec3<u32>,
   @builtin(num_workgroups) groups: vec3<u32>,
 ) {
   let rows = params.d + 1u;
-  let index = id.x + id.y * groups.x * 256u;
+  let index = id.x + id.y * groups.x * REDUCE_WG;
   if (index >= params.batch * rows * params.K) {
     return;
   }

@@ -20,6 +20,8 @@ const TN: u32 = ${TN}u;
 const WG_X: u32 = BN / TN;
 const WG_Y: u32 = BM / TM;
 const WG_SIZE: u32 = WG_X * WG_Y;
+// Threads of reduce_splits: 256, or the device's limit where it is lower.
+const REDUCE_WG: u32 = ${REDUCE_WG}u;
 
 struct Params {
   M: u32,
@@ -150,13 +152,13 @@ fn main(
 // Sums the split-K partial products: c[b][i] = Σ_s a[b·splits + s][i], in
 // order of s. Reads the partials through binding 0 and writes binding 2
 // (binding 1 is unused here).
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(REDUCE_WG, 1, 1)
 fn reduce_splits(
   @builtin(global_invocation_id) id: vec3<u32>,
   @builtin(num_workgroups) groups: vec3<u32>,
 ) {
   let size = params.M * params.N;
-  let index = id.x + id.y * groups.x * 256u;
+  let index = id.x + id.y * groups.x * REDUCE_WG;
   if (index >= params.batchCount * size) {
     return;
   }

@@ -17,6 +17,29 @@ if [ ! -f node_modules/.package-lock.json ] ||
 fi
 node bin/nclab.js browser --install >&2
 
+# The compatibility adapter (WebGPU on ANGLE's OpenGL ES: Mesa's llvmpipe on
+# a machine without a GPU, several times faster than SwiftShader) needs the
+# system's EGL and Mesa's drivers, which Debian's chromium does not pull in.
+if command -v dpkg-query >/dev/null; then
+  missing=()
+  for pkg in libegl1 libegl-mesa0 libgl1-mesa-dri; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q ' installed$' ||
+      missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      echo "[setup] installing ${missing[*]} (EGL and Mesa, for the compat adapter)" >&2
+      if ! apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; then
+        apt-get update -qq >/dev/null 2>&1 || true
+        apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
+          echo "[setup] could not install ${missing[*]}; the compat adapter will be missing (core still works)" >&2
+      fi
+    else
+      echo "[setup] for the faster compat adapter: apt-get install ${missing[*]} (as root)" >&2
+    fi
+  fi
+fi
+
 # Fashion-MNIST (science.md §9) for the real-data runs; the tests use the
 # committed fixture in test/fixtures/ and never need it.
 DATASET=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz

@@ -83,7 +83,7 @@ const CASES: Array<[string, ClassSumsCase]> = [
   ],
 ];
 
-describeGpu('classSums on the GPU', (gpu) => {
+describeGpu('classSums on the GPU', { compat: true }, (gpu) => {
   describe('matches the float64 reference', () => {
     test.each(CASES)('%s', async (_, c) => {
       const result = await gpu.run('classSums', c);

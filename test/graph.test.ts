@@ -150,7 +150,7 @@ function config(overrides: Partial<GraphTrainConfig>): GraphTrainConfig {
   };
 }
 
-describeGpu('graph model on the GPU', (gpu) => {
+describeGpu('graph model on the GPU', { compat: true }, (gpu) => {
   test('follows the float64 trainer, step for step', async () => {
     const mixture = gaussianMixture({
       K: 2,

@@ -35,7 +35,7 @@ function bruteForce(points: Float32Array, N: number, p: number) {
   return { norms, dist };
 }
 
-describeGpu('k-NN graph on the GPU', (gpu) => {
+describeGpu('k-NN graph on the GPU', { compat: true }, (gpu) => {
   test('equals brute force in float64 up to near-ties, in one tile or many', async () => {
     const data = loadFashionMnist({ dir: FIXTURE, split: 'train' });
     const { N, dim: p } = data;

@@ -215,7 +215,7 @@ const MIXED: LossConfig[] = [
   { K: 3, d: 16, N: 200, loss: { kind: 'ce' } },
 ];
 
-describeGpu('fused loss kernel', (gpu) => {
+describeGpu('fused loss kernel', { compat: true }, (gpu) => {
   describe('matches the float64 reference on a mixed, padded batch', () => {
     test.each([
       ['unit weights', { weights: 'ones' as const, seed: 1 }],

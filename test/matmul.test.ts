@@ -88,7 +88,7 @@ function label(c: MatmulCase): string {
   );
 }
 
-describeGpu('matmul on the GPU', (gpu) => {
+describeGpu('matmul on the GPU', { compat: true }, (gpu) => {
   const TRANSPOSES = [
     [false, false],
     [true, false],

@@ -191,7 +191,7 @@ const CASES: Array<[string, MetricsCase]> = [
   ],
 ];
 
-describeGpu('collapse metrics on the GPU', (gpu) => {
+describeGpu('collapse metrics on the GPU', { compat: true }, (gpu) => {
   describe('agree with the float64 reference', () => {
     test.each(CASES)('%s', async (_, c) => {
       const result = (

@@ -13,7 +13,7 @@ import { symmetricEigen } from '../src/util/linalg';
 import { f32FromBase64 } from '../src/util/base64';
 import { describeGpu } from './harness/gpu';
 
-describeGpu('PCA on the GPU', (gpu) => {
+describeGpu('PCA on the GPU', { compat: true }, (gpu) => {
   test('matches a float64 PCA of the same rows', async () => {
     const args = { perClass: 500, D: 20, p: 3, seed: 4 };
     const result = await gpu.run('pca', args);

@@ -85,7 +85,7 @@ function paramsOf(r: Trained): MdParams {
   };
 }
 
-describeGpu('md model on the GPU', (gpu) => {
+describeGpu('md model on the GPU', { compat: true }, (gpu) => {
   // One gradient evaluation against mdEvaluate in float64 at the same
   // (float32) parameters. Each GPU entry is a float32 sum over at most
   // T = P + 2d + Q terms (points, a class's clean points, its groups), each
@@ -306,7 +306,7 @@ const monteCarloConfig = md({
   testSamples: 4000,
 });
 
-describeGpu('md model: what it measures', (gpu) => {
+describeGpu('md model: what it measures', { compat: true }, (gpu) => {
   let results: Awaited<ReturnType<typeof trainAll>>;
   const trainAll = () =>
     gpu.run('trainMd', {

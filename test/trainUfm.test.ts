@@ -38,7 +38,7 @@ function maxRelativeGap(gpu: Float32Array, ref: Float64Array): number {
   return worst;
 }
 
-describeGpu('ufm training on the GPU', (gpu) => {
+describeGpu('ufm training on the GPU', { compat: true }, (gpu) => {
   test('follows the float64 trainer, step for step, for every loss', async () => {
     const configs = [
       ufm({}),

@@ -5,11 +5,14 @@
 // table on stdout and writes it, with the JSON, to the output directory.
 
 import { benchCommand } from '../../bench/run';
+import type { AdapterKind } from '../gpu/adapters';
 
 export interface BenchCliOptions {
   quick?: boolean;
   only?: string[];
   out?: string;
+  /** From --adapter: one adapter, or (auto) every one, a table each. */
+  adapters?: readonly AdapterKind[];
 }
 
 /** Collects a repeatable option's values (commander's reducer). */

@@ -2,7 +2,16 @@
 
 import { createRequire } from 'node:module';
 
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+
+import {
+  ADAPTER_CHOICES,
+  ADAPTER_HELP,
+  parseAdapterChoice,
+  type AdapterChoice,
+} from '../gpu/adapters';
+import { chooseAdapter } from '../host/adapterChoice';
+import { setDefaultAdapter } from '../host/session';
 
 import { bench, collectOption, type BenchCliOptions } from './bench';
 import { browser } from './browser';
@@ -27,18 +36,58 @@ const { version } = createRequire(import.meta.url)('../../package.json') as {
 const program = new Command()
   .name('nclab')
   .version(version)
-  .description('WebGPU compute kernels for neural-collapse research');
+  .description('WebGPU compute kernels for neural-collapse research')
+  .addOption(
+    new Option(
+      '--adapter <kind>',
+      'the WebGPU adapter: ' +
+        ADAPTER_CHOICES.map((c) => `${c} (${ADAPTER_HELP[c]})`).join('; '),
+    )
+      .env('NCLAB_ADAPTER')
+      .default('auto'),
+  );
+
+/** Commands that run the engine in a browser page, on one adapter. */
+const ADAPTER_COMMANDS = new Set(['train', 'metrics', 'sweep', 'tune']);
+
+/** --adapter, checked for every command (2 on a bad value). */
+function adapterChoice(): AdapterChoice {
+  const value = program.opts<{ adapter: string }>().adapter;
+  try {
+    return parseAdapterChoice(value);
+  } catch (error) {
+    const source = program.getOptionValueSource('adapter');
+    const where = source === 'env' ? ' (from $NCLAB_ADAPTER)' : '';
+    console.error(`nclab: ${(error as Error).message}${where}`);
+    process.exit(2);
+  }
+}
+
+// Before a command that runs the engine in the browser: settle the
+// adapter (`auto` may measure both once) and say which it is.
+program.hook('preAction', async (_program, action) => {
+  const choice = adapterChoice();
+  if (!ADAPTER_COMMANDS.has(action.name())) return;
+  if (action.opts<{ host?: string }>().host === 'node') return;
+  const chosen = await chooseAdapter(choice, {
+    log: (line) => console.error(line),
+  });
+  setDefaultAdapter(chosen.kind);
+  console.error(`[nclab] adapter: ${chosen.kind} (${chosen.why})`);
+});
 
 program
   .command('doctor')
   .description(
-    'launch the browser, report the WebGPU adapter, features and limits, ' +
-      'and check one small kernel against the float64 reference',
+    'start each WebGPU adapter (core, compat; or the one --adapter names), ' +
+      'report its features and limits, check one small kernel against the ' +
+      'float64 reference and time a speed probe; with --adapter auto, ' +
+      'remember the fastest for later commands',
   )
   .option('--json', 'print the report as JSON')
   .option('-v, --verbose', 'show every limit and forward page console errors')
   .action(async (options: { json?: boolean; verbose?: boolean }) => {
-    process.exitCode = await doctor(options);
+    process.exitCode = await doctor({ ...options, adapter: adapterChoice() });
   });
 
 program
@@ -86,7 +135,10 @@ program
     "where the results go (default: nclab's bench/results/)",
   )
   .action(async (options: BenchCliOptions) => {
-    process.exitCode = await bench(options);
+    // auto: every adapter this machine offers, one table each.
+    const choice = adapterChoice();
+    const adapters = choice === 'auto' ? undefined : [choice];
+    process.exitCode = await bench({ ...options, adapters });
   });
 
 program

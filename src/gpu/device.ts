@@ -2,6 +2,7 @@
 // the optional features it can use, and turns every way of failing into one
 // actionable error. Device loss and uncaptured errors become one fatal error.
 
+import { adapterRequestFromSearch } from './adapters';
 import { GpuFatalError, GpuLimitError, GpuUnavailableError } from './errors';
 
 const MiB = 1024 * 1024;
@@ -9,12 +10,15 @@ const MiB = 1024 * 1024;
 /**
  * Minimum limits every nclab kernel relies on. The engine requests the
  * adapter's full value for each, so large problems fit where they can.
+ * Workgroups: 128 invocations, what compatibility-mode devices grant by
+ * default; kernels whose default shape is wider (the 64×64 matmul tile,
+ * the split reductions) fit it to the device's limit (fitTile).
  */
 export const ENGINE_LIMITS = {
   maxStorageBufferBindingSize: 128 * MiB,
   maxBufferSize: 256 * MiB,
-  maxComputeInvocationsPerWorkgroup: 256,
-  maxComputeWorkgroupSizeX: 256,
+  maxComputeInvocationsPerWorkgroup: 128,
+  maxComputeWorkgroupSizeX: 128,
   maxComputeWorkgroupSizeY: 16,
   maxComputeWorkgroupStorageSize: 16 * 1024,
   maxStorageBuffersPerShaderStage: 8,
@@ -36,8 +40,17 @@ export interface GpuOptions {
   /** Extra minimum limits on top of {@link ENGINE_LIMITS}. */
   requiredLimits?: Record<string, number>;
   powerPreference?: GPUPowerPreference;
-  /** 'compatibility' for OpenGL ES adapters (llvmpipe); 'core' by default. */
+  /**
+   * 'compatibility' for OpenGL ES adapters (llvmpipe); 'core' by default.
+   * In a page, `?adapter=compat` in its URL sets it (src/gpu/adapters.ts).
+   */
   featureLevel?: 'core' | 'compatibility';
+  /**
+   * Request at most this many invocations per workgroup (and workgroup
+   * width and height), even where the adapter allows more: tests use 128
+   * to run the kernels as the smallest compatibility-mode devices must.
+   */
+  maxWorkgroupInvocations?: number;
   /** Called once, with context, when the device is lost or errs uncaught. */
   onFatal?: (error: GpuFatalError) => void;
 }
@@ -49,17 +62,30 @@ export interface AdapterSummary {
   device: string;
   description: string;
   isFallbackAdapter: boolean;
+  /**
+   * 'compatibility' for an adapter without `core-features-and-limits` (an
+   * OpenGL ES route); absent in summaries made before it was recorded.
+   */
+  featureLevel?: 'core' | 'compatibility';
   features: string[];
   limits: Record<string, number>;
 }
 
-/** A short human name for an adapter, e.g. "google swiftshader (fallback)". */
+/**
+ * A short human name for an adapter, e.g. "google swiftshader 0xc0de
+ * (fallback)". Compatibility adapters on ANGLE leave vendor and
+ * architecture empty; their description names the driver instead.
+ */
 export function adapterName(summary: AdapterSummary): string {
-  const parts = [summary.vendor, summary.architecture, summary.device].filter(
-    (part) => part !== '',
-  );
-  const name = parts.length > 0 ? parts.join(' ') : 'unnamed adapter';
-  return summary.isFallbackAdapter ? `${name} (fallback)` : name;
+  const { vendor, architecture, device, description } = summary;
+  let parts = [vendor, architecture, device].filter((part) => part !== '');
+  if (vendor === '' && architecture === '' && description !== '') {
+    parts = [description];
+  }
+  let name = parts.length > 0 ? parts.join(' ') : 'unnamed adapter';
+  if (summary.isFallbackAdapter) name += ' (fallback)';
+  if (summary.featureLevel === 'compatibility') name += ' (compat)';
+  return name;
 }
 
 function limitsAsRecord(limits: GPUSupportedLimits): Record<string, number> {
@@ -85,18 +111,30 @@ export function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
     device: info.device,
     description: info.description,
     isFallbackAdapter: fallback,
+    featureLevel: adapter.features.has('core-features-and-limits')
+      ? 'core'
+      : 'compatibility',
     features: [...adapter.features].sort(),
     limits: limitsAsRecord(adapter.limits),
   };
 }
 
+/** The workgroup limits `maxWorkgroupInvocations` caps. */
+const WORKGROUP_SIZE_LIMITS = [
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+];
+
 /**
  * Checks that the adapter meets every required minimum and returns the limits
- * to request: the adapter's own value for each engine limit.
+ * to request: the adapter's own value for each engine limit, the workgroup
+ * size limits capped at `maxWorkgroupInvocations` when given.
  */
 export function planLimits(
   summary: AdapterSummary,
   extra: Record<string, number> = {},
+  maxWorkgroupInvocations?: number,
 ): Record<string, number> {
   const needed: Record<string, number> = { ...ENGINE_LIMITS };
   for (const [limit, value] of Object.entries(extra)) {
@@ -117,6 +155,20 @@ export function planLimits(
       throw new GpuLimitError(limit, value, available, adapterName(summary));
     }
     request[limit] = available;
+    if (
+      maxWorkgroupInvocations !== undefined &&
+      WORKGROUP_SIZE_LIMITS.includes(limit)
+    ) {
+      if (value > maxWorkgroupInvocations) {
+        throw new GpuLimitError(
+          limit,
+          value,
+          maxWorkgroupInvocations,
+          `${adapterName(summary)}, capped by maxWorkgroupInvocations`,
+        );
+      }
+      request[limit] = Math.min(available, maxWorkgroupInvocations);
+    }
   }
   return request;
 }
@@ -195,20 +247,33 @@ export async function acquireGpu(options: GpuOptions = {}): Promise<Gpu> {
     );
   }
 
+  // A page's URL may choose the adapter (src/gpu/adapters.ts); explicit
+  // options win. Under Node there is no location.
+  const search = globalThis.location?.search ?? '';
+  const request = { ...adapterRequestFromSearch(search), ...options };
   const adapter = await gpu.requestAdapter({
     powerPreference: options.powerPreference,
-    ...(options.featureLevel ? { featureLevel: options.featureLevel } : {}),
+    ...(request.featureLevel ? { featureLevel: request.featureLevel } : {}),
   });
   if (!adapter) {
     throw new GpuUnavailableError(
-      'WebGPU is present but returned no adapter. On a machine without a ' +
-        'GPU, Chromium needs its SwiftShader Vulkan driver ' +
-        '(libvk_swiftshader.so, shipped in Debian\'s "chromium" package).',
+      request.featureLevel === 'compatibility'
+        ? 'WebGPU returned no compatibility-mode adapter. Chromium offers ' +
+            'one with --use-gl=angle --use-angle=gl-egl ' +
+            '--use-webgpu-adapter=opengles and an EGL driver (Debian: ' +
+            'libegl1, libegl-mesa0 and libgl1-mesa-dri for llvmpipe).'
+        : 'WebGPU is present but returned no adapter. On a machine without ' +
+            'a GPU, Chromium needs its SwiftShader Vulkan driver ' +
+            '(libvk_swiftshader.so, shipped in Debian\'s "chromium" package).',
     );
   }
 
   const summary = summarizeAdapter(adapter);
-  const requiredLimits = planLimits(summary, options.requiredLimits);
+  const requiredLimits = planLimits(
+    summary,
+    options.requiredLimits,
+    request.maxWorkgroupInvocations,
+  );
   const requiredFeatures = OPTIONAL_FEATURES.filter((feature) =>
     adapter.features.has(feature),
   );

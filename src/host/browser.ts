@@ -14,6 +14,8 @@ import {
 } from '@puppeteer/browsers';
 import puppeteer, { type Browser } from 'puppeteer-core';
 
+import type { AdapterKind } from '../gpu/adapters';
+
 export type BrowserSource = 'CHROME_PATH' | 'puppeteer cache' | 'system';
 
 export interface FoundBrowser {
@@ -123,6 +125,23 @@ export const CHROMIUM_FLAGS = [
   '--disable-dev-shm-usage',
 ];
 
+/**
+ * Added for the compatibility adapter: WebGPU on ANGLE's OpenGL ES over the
+ * system's EGL (Mesa's llvmpipe without a GPU). The page must then request
+ * `featureLevel: 'compatibility'`; a plain request still gets the default
+ * adapter. WebGL in such a browser also runs on ANGLE's EGL.
+ */
+export const COMPAT_FLAGS = [
+  '--use-gl=angle',
+  '--use-angle=gl-egl',
+  '--use-webgpu-adapter=opengles',
+];
+
+/** Chromium's flags for each adapter route, on top of CHROMIUM_FLAGS. */
+export function adapterFlags(kind: AdapterKind): string[] {
+  return kind === 'compat' ? [...COMPAT_FLAGS] : [];
+}
+
 /** Longest single call into the page: 12 hours. */
 export const PROTOCOL_TIMEOUT_MS = 12 * 3600_000;
 
@@ -135,6 +154,8 @@ export interface LaunchedBrowser {
 export async function launchBrowser(
   options: FindBrowserOptions & {
     extraFlags?: string[];
+    /** Which adapter route the browser offers (flags); 'core' by default. */
+    adapter?: AdapterKind;
     /** The caller handles SIGINT/SIGTERM/SIGHUP and closes the browser
      * itself (puppeteer would otherwise kill it and exit on Ctrl-C). */
     ownSignals?: boolean;
@@ -151,7 +172,11 @@ export async function launchBrowser(
       executablePath: found.path,
       headless: true,
       userDataDir,
-      args: [...CHROMIUM_FLAGS, ...(options.extraFlags ?? [])],
+      args: [
+        ...CHROMIUM_FLAGS,
+        ...adapterFlags(options.adapter ?? 'core'),
+        ...(options.extraFlags ?? []),
+      ],
       // A training or benchmark is one long page call (puppeteer's default
       // gives up after 3 minutes); progress is reported meanwhile.
       protocolTimeout: PROTOCOL_TIMEOUT_MS,

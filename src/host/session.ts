@@ -9,15 +9,31 @@ import {
   type LaunchedBrowser,
 } from './browser';
 import { startPageServer, type PageServer } from './server';
+import { adapterSearch, type AdapterKind } from '../gpu/adapters';
 import { readTuningCache } from './tuningCache';
 import { TUNING_GLOBAL } from '../gpu/tuning';
 
 export interface Session {
   launched: LaunchedBrowser;
   server: PageServer;
-  /** Opens `path` (relative to the project root) in a new page. */
+  /** The adapter route the browser was launched for and pages request. */
+  adapter: AdapterKind;
+  /**
+   * Opens `path` (relative to the project root) in a new page, with the
+   * session's adapter in its URL (`?adapter=compat`).
+   */
   open(path: string): Promise<Page>;
   close(): Promise<void>;
+}
+
+let defaultAdapter: AdapterKind = 'core';
+
+/**
+ * The adapter of sessions opened without one: the CLI sets it once, from
+ * --adapter (src/host/adapterChoice.ts), for every command that opens one.
+ */
+export function setDefaultAdapter(kind: AdapterKind): void {
+  defaultAdapter = kind;
 }
 
 /** Console errors and page exceptions, forwarded so failures carry them. */
@@ -36,9 +52,12 @@ export async function openSession(
     /** The caller handles the signals; others connect (see launchBrowser). */
     ownSignals?: boolean;
     shared?: boolean;
+    /** Which adapter pages use: flags and URL (setDefaultAdapter's). */
+    adapter?: AdapterKind;
   } = {},
 ): Promise<Session> {
-  const launched = await launchBrowser(options);
+  const adapter = options.adapter ?? defaultAdapter;
+  const launched = await launchBrowser({ ...options, adapter });
   let server: PageServer;
   const sigterm = new Set(process.listeners('SIGTERM'));
   const stdinEnd = new Set(process.stdin.listeners('end'));
@@ -65,6 +84,7 @@ export async function openSession(
   return {
     launched,
     server,
+    adapter,
     async open(path: string) {
       const page = await launched.browser.newPage();
       forwardPageErrors(page, log);
@@ -75,7 +95,11 @@ export async function openSession(
         TUNING_GLOBAL,
         tunings,
       );
-      await page.goto(new URL(path, server.url).href, { waitUntil: 'load' });
+      const url = new URL(path, server.url);
+      for (const [key, value] of Object.entries(adapterSearch(adapter))) {
+        url.searchParams.set(key, value);
+      }
+      await page.goto(url.href, { waitUntil: 'load' });
       return page;
     },
     async close() {

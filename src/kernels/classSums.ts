@@ -9,7 +9,7 @@ import type { KernelSource } from '../gpu/kernels';
 import type { Runtime } from '../gpu/runtime';
 import { checkShape, type Shape, type Tensor } from '../gpu/tensor';
 import { UniformWriter } from '../gpu/uniforms';
-import { grid2d, requireInteger } from './common';
+import { grid2d, reduceWorkgroupSize, requireInteger } from './common';
 
 export const classSumsKernel: KernelSource = { name: 'class_sums', template };
 
@@ -198,17 +198,19 @@ export async function classSums(
 ): Promise<ClassSums> {
   rt.requireTensor('classSums', 'X', x, 'f32');
   rt.requireTensor('classSums', 'labels', labels, 'u32');
+  const limits = rt.device.limits;
   const plan = planClassSums(
     x.shape,
     labels.shape,
     K,
-    rt.device.limits,
+    limits,
     tuning ?? rt.tuning.classSums,
   );
   const constants = {
     WG: plan.tuning.WG,
     ROWS: plan.tuning.ROWS,
     KB: plan.tuning.KB,
+    REDUCE_WG: reduceWorkgroupSize(limits),
   };
   const [partialsPipeline, reducePipeline] = await Promise.all([
     rt.pipeline({
@@ -248,8 +250,8 @@ export async function classSums(
     pipeline: reducePipeline,
     bindings: [null, null, partials, { uniform }, sums, counts],
     workgroups: grid2d(
-      Math.ceil((batch * (d + 1) * K) / 256),
-      rt.device.limits.maxComputeWorkgroupsPerDimension,
+      Math.ceil((batch * (d + 1) * K) / constants.REDUCE_WG),
+      limits.maxComputeWorkgroupsPerDimension,
     ),
   });
   partials.release();

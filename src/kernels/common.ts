@@ -31,6 +31,25 @@ export function grid2d(
   return [x, Math.ceil(groups / x)];
 }
 
+/** The workgroup size limits a kernel's shape must respect. */
+export interface WorkgroupLimits {
+  maxComputeInvocationsPerWorkgroup: number;
+  maxComputeWorkgroupSizeX: number;
+}
+
+/**
+ * Threads per workgroup of the one-dimensional reductions that finish a
+ * split (matmul's reduce_splits, classSums' reduce_main): 256, or the
+ * device's limit where it is lower (128 on compatibility-mode devices).
+ */
+export function reduceWorkgroupSize(limits: WorkgroupLimits): number {
+  return Math.min(
+    256,
+    limits.maxComputeInvocationsPerWorkgroup,
+    limits.maxComputeWorkgroupSizeX,
+  );
+}
+
 /** Refuses a tensor whose shape is not `shape`, naming both. */
 export function requireShape(
   op: string,

@@ -15,7 +15,10 @@ import { matmul } from './matmul';
 export const knnKernel: KernelSource = { name: 'knn', template };
 
 const WG = 64;
-/** Most floats of one Gram block (N × tile): 256 MiB. */
+/**
+ * Most floats of one Gram block (N × tile): 256 MiB, or the device's largest
+ * binding where it is smaller (128 MiB on compatibility-mode devices).
+ */
 const MAX_BLOCK_FLOATS = 2 ** 26;
 const NO_INDEX = 0xffffffff;
 
@@ -47,7 +50,12 @@ export async function knnLists(
       `knnLists: ${points.length} values for ${N} points of dimension ${p}`,
     );
   }
-  const T = tile ?? Math.max(1, Math.min(N, Math.floor(MAX_BLOCK_FLOATS / N)));
+  const { maxStorageBufferBindingSize, maxBufferSize } = rt.device.limits;
+  const blockFloats = Math.min(
+    MAX_BLOCK_FLOATS,
+    Math.floor(Math.min(maxStorageBufferBindingSize, maxBufferSize) / 4),
+  );
+  const T = tile ?? Math.max(1, Math.min(N, Math.floor(blockFloats / N)));
   requireInteger('knnLists', 'tile', T, 1, N);
 
   const norms = new Float32Array(N);
@@ -80,8 +88,12 @@ export async function knnLists(
         [1, size, p],
         'f32',
       );
-      const gram = await matmul(rt, X, candidates, { transB: true });
-      candidates.release();
+      let gram;
+      try {
+        gram = await matmul(rt, X, candidates, { transB: true });
+      } finally {
+        candidates.release();
+      }
       rt.dispatch({
         label: `knn select tile ${start}+${size}`,
         pipeline,

@@ -8,7 +8,7 @@ import type { KernelSource } from '../gpu/kernels';
 import type { Runtime } from '../gpu/runtime';
 import { checkShape, type Shape, type Tensor } from '../gpu/tensor';
 import { UniformWriter } from '../gpu/uniforms';
-import { grid2d, requireInteger } from './common';
+import { grid2d, reduceWorkgroupSize, requireInteger } from './common';
 
 export const matmulKernel: KernelSource = { name: 'matmul', template };
 
@@ -44,6 +44,28 @@ export interface MatmulLimits {
   maxStorageBufferBindingSize: number;
   maxComputeInvocationsPerWorkgroup: number;
   maxComputeWorkgroupStorageSize: number;
+}
+
+/**
+ * `tile` with no more threads than the device allows: each thread takes
+ * twice the rows (TM), or twice the columns (TN), of outputs until the
+ * workgroup fits. The workgroup still covers BM×BN outputs BK inner indices
+ * at a time, and each output is still summed over k in the same order, so
+ * the results are bit-identical. 64×64 with 4×4 per thread (256 threads)
+ * becomes 8×4 (128), what compatibility-mode devices allow.
+ */
+export function fitTile(tile: MatmulTile, limits: MatmulLimits): MatmulTile {
+  const threads = (t: MatmulTile) => (t.BM / t.TM) * (t.BN / t.TN);
+  if (threads(tile) <= limits.maxComputeInvocationsPerWorkgroup) return tile;
+  const fitted = { ...tile };
+  while (threads(fitted) > limits.maxComputeInvocationsPerWorkgroup) {
+    const rowsCan = fitted.BM % (2 * fitted.TM) === 0;
+    const colsCan = fitted.BN % (2 * fitted.TN) === 0;
+    if (rowsCan && (fitted.TM <= fitted.TN || !colsCan)) fitted.TM *= 2;
+    else if (colsCan) fitted.TN *= 2;
+    else break; // checkTile refuses it, naming the limit
+  }
+  return fitted;
 }
 
 export interface MatmulPlan {
@@ -116,6 +138,18 @@ export const NARROW_N_TILE: MatmulTile = {
 };
 export const SMALL_TILE: MatmulTile = { BM: 16, BN: 16, BK: 16, TM: 1, TN: 1 };
 
+const BUILT_IN_TILES = [DEFAULT_TILE, NARROW_M_TILE, NARROW_N_TILE, SMALL_TILE];
+
+function sameTile(a: MatmulTile, b: MatmulTile): boolean {
+  return (
+    a.BM === b.BM &&
+    a.BN === b.BN &&
+    a.BK === b.BK &&
+    a.TM === b.TM &&
+    a.TN === b.TN
+  );
+}
+
 function defaultTile(
   aShape: Shape,
   bShape: Shape,
@@ -141,8 +175,13 @@ export function planMatmul(
 ): MatmulPlan {
   const op = 'matmul';
   const { transA = false, transB = false, alpha = 1 } = options;
-  const tile =
+  // A tile asked for, or tuned for this adapter, is used as given (or
+  // refused); the engine's own defaults are fitted to the device.
+  let tile =
     options.tile ?? defaultTile(aShape, bShape, transA, transB, wideTile);
+  if (!options.tile && BUILT_IN_TILES.some((t) => sameTile(t, tile))) {
+    tile = fitTile(tile, limits);
+  }
   checkTile(tile, limits);
   if (!(Math.abs(alpha) <= F32_MAX)) {
     throw new InvalidArgumentError(
@@ -263,13 +302,8 @@ export async function matmul(
 ): Promise<Tensor<'f32'>> {
   rt.requireTensor('matmul', 'A', a, 'f32');
   rt.requireTensor('matmul', 'B', b, 'f32');
-  const plan = planMatmul(
-    a.shape,
-    b.shape,
-    options,
-    rt.device.limits,
-    rt.tuning.matmul,
-  );
+  const limits = rt.device.limits;
+  const plan = planMatmul(a.shape, b.shape, options, limits, rt.tuning.matmul);
   const alpha = options.alpha ?? 1;
   const spec = {
     kernel: matmulKernel,
@@ -277,7 +311,7 @@ export async function matmul(
       TRANS_A: options.transA ?? false,
       TRANS_B: options.transB ?? false,
     },
-    constants: { ...plan.tile },
+    constants: { ...plan.tile, REDUCE_WG: reduceWorkgroupSize(limits) },
   };
   const main = await rt.pipeline(spec);
   const reduce =
@@ -308,8 +342,8 @@ export async function matmul(
         pipeline: reduce,
         bindings: [partial, null, out, { uniform }],
         workgroups: grid2d(
-          Math.ceil((count * M * N) / 256),
-          rt.device.limits.maxComputeWorkgroupsPerDimension,
+          Math.ceil((count * M * N) / spec.constants.REDUCE_WG),
+          limits.maxComputeWorkgroupsPerDimension,
         ),
       });
     }

@@ -3,16 +3,12 @@
 // generate their inputs from seeds, so the Node side can rebuild the same
 // inputs for the float64 reference; results come back as base64.
 
-import {
-  acquireGpu,
-  summarizeAdapter,
-  type AdapterSummary,
-} from '../../src/gpu/device';
+import { acquireGpu, type AdapterSummary } from '../../src/gpu/device';
 import type { KernelMessage } from '../../src/gpu/errors';
 import type { PipelineSpec } from '../../src/gpu/kernels';
 import { Runtime } from '../../src/gpu/runtime';
 import { classSums, uploadLabels } from '../../src/kernels/classSums';
-import { matmul, planMatmul } from '../../src/kernels/matmul';
+import { DEFAULT_TILE, matmul, planMatmul } from '../../src/kernels/matmul';
 import { toBase64 } from '../../src/util/base64';
 import type { EngineTuning } from '../../src/gpu/tuning';
 import { randomFloats } from '../../src/util/random';
@@ -614,6 +610,46 @@ export const cases = {
     });
     return { errors, products, sums };
   },
+
+  /**
+   * How the kernels meet the device's workgroup limit: the tile planned by
+   * default for a 256×256 product, and the errors of a 256-thread matmul
+   * tile and class-sum workgroup asked for explicitly.
+   */
+  async workgroupFit() {
+    return withRuntime(async (rt) => {
+      const limits = rt.device.limits;
+      const plan = planMatmul(
+        [1, 256, 256],
+        [1, 256, 256],
+        {},
+        limits,
+        rt.tuning.matmul,
+      );
+      const { errors, attempt } = errorCollector();
+      const a = rt.upload(randomFloats(21, 70 * 50), [1, 70, 50], 'f32');
+      const b = rt.upload(randomFloats(22, 50 * 90), [1, 50, 90], 'f32');
+      const labels = uploadLabels(rt, new Array<number>(50).fill(1), 4);
+      try {
+        await attempt('wideTile', async () => {
+          (await matmul(rt, a, b, { tile: DEFAULT_TILE })).release();
+        });
+        await attempt('wideClassSums', async () => {
+          const tuning = { WG: 256, ROWS: 1, KB: 8, chunk: 16384 };
+          const s = await classSums(rt, a, labels, 4, tuning);
+          s.sums.release();
+          s.counts.release();
+        });
+      } finally {
+        for (const t of [a, b, labels]) t.release();
+      }
+      return {
+        maxInvocations: limits.maxComputeInvocationsPerWorkgroup,
+        defaultTile: plan.tile,
+        errors,
+      };
+    });
+  },
 };
 
 export type CaseName = keyof typeof cases;
@@ -622,10 +658,12 @@ export type CaseResult<N extends CaseName> = Awaited<
   ReturnType<(typeof cases)[N]>
 >;
 
+/** The adapter this page's runtimes get (its URL may ask for compat). */
 export async function adapter(): Promise<AdapterSummary> {
-  const found = await navigator.gpu?.requestAdapter();
-  if (!found) throw new Error('navigator.gpu.requestAdapter() returned null');
-  return summarizeAdapter(found);
+  const gpu = await acquireGpu();
+  const summary = gpu.adapterSummary;
+  gpu.destroy();
+  return summary;
 }
 
 export { errorInfo };
