@@ -140,7 +140,19 @@ export async function useTfjsBackend(
       sameAdapter: null,
     };
   }
-  return { ready: true, tf, ...describeWebGpu(tf, nclabAdapter) };
+  const described = describeWebGpu(tf, nclabAdapter);
+  if (described.sameAdapter === false) {
+    // TF.js requests its own (core) adapter; timing it on another adapter
+    // than nclab's would not be a comparison (and repeats that adapter's
+    // own table at length).
+    return {
+      ready: false,
+      unavailable:
+        `${spec.label} runs on ${described.device}, not on nclab's adapter ` +
+        `here; not timed (see that adapter's table)`,
+    };
+  }
+  return { ready: true, tf, ...described };
 }
 
 /** Row-major rows×cols → cols×rows. */
