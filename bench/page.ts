@@ -44,6 +44,8 @@ import {
 export interface NclabBenchApi {
   /** The names of the workloads a run covers. */
   workloads(quick: boolean): string[];
+  /** Those that run only when asked for by name, each with why. */
+  optIn(quick: boolean): Record<string, string>;
   /** Runs them (or `options.only`) on a fresh device. */
   run(options?: BenchOptions): Promise<BenchResult>;
 }
@@ -254,7 +256,7 @@ async function run(options: BenchOptions = {}): Promise<BenchResult> {
     );
     for (const w of selected) {
       const roofWork = rooflineWork(w) ?? undefined;
-      if ('optIn' in w && w.optIn && !options.only?.includes(w.name)) {
+      if ('optIn' in w && w.optIn && !options.asked?.includes(w.name)) {
         results.push({
           name: w.name,
           kind: w.kind,
@@ -315,6 +317,12 @@ async function run(options: BenchOptions = {}): Promise<BenchResult> {
 
 window.nclabBench = {
   workloads: (quick) => workloads(quick).map((w) => w.name),
+  optIn: (quick) =>
+    Object.fromEntries(
+      workloads(quick).flatMap((w) =>
+        'optIn' in w && w.optIn ? [[w.name, w.optIn]] : [],
+      ),
+    ),
   run,
 };
 startView(window.nclabBench);

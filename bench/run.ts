@@ -92,7 +92,12 @@ export async function runBench(
       log(`[bench] (${index + 1}/${names.length}) ${name}`);
       const part = await page.evaluate(
         (benchOptions) => window.nclabBench!.run(benchOptions),
-        { quick, repeats: options.repeats, only: [name] },
+        {
+          quick,
+          repeats: options.repeats,
+          only: [name],
+          asked: options.only ?? [],
+        },
       );
       if (parts.length === 0) {
         log(`[bench] adapter ${part.adapter.name}`);

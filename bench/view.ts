@@ -145,12 +145,15 @@ export function startView(api: NclabBenchApi): void {
   const report = element<HTMLElement>('#report');
 
   const showWorkloads = () => {
+    const optIn = api.optIn(quick.checked);
     list.replaceChildren(
       ...api.workloads(quick.checked).map((name) => {
         const label = document.createElement('label');
         const box = document.createElement('input');
         box.type = 'checkbox';
-        box.checked = true;
+        // Opt-in rows (hours on a CPU adapter) start unticked.
+        box.checked = !(name in optIn);
+        if (name in optIn) label.title = optIn[name]!;
         box.value = name;
         label.append(box, ` ${name}`);
         return label;
@@ -179,7 +182,10 @@ export function startView(api: NclabBenchApi): void {
         // does.
         const parts: BenchResult[] = [];
         for (const name of names) {
-          parts.push(await api.run({ quick: quick.checked, only: [name] }));
+          // A ticked box asks for the row, opt-in rows included.
+          parts.push(
+            await api.run({ quick: quick.checked, only: [name], asked: names }),
+          );
         }
         const result = mergeResults(parts);
         applyRoofline(result);

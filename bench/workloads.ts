@@ -650,6 +650,11 @@ export interface BenchOptions {
   quick?: boolean;
   /** Names of the workloads to run; all of them by default. */
   only?: string[];
+  /**
+   * Names the user asked for explicitly: an opt-in row (KnnWorkload.optIn)
+   * runs only when named here, else it is listed as skipped.
+   */
+  asked?: string[];
   /** Timed repeats per workload and side; the median is reported. */
   repeats?: number;
 }

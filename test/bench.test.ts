@@ -128,6 +128,18 @@ describeGpu('benchmark (quick)', () => {
       await page.waitForSelector('#workloads input');
       // Nothing runs before Run is pressed.
       expect(await page.$eval('#report', (e) => e.childElementCount)).toBe(0);
+      // The full list's opt-in row (hours on SwiftShader) starts unticked.
+      await page.click('#quick');
+      const boxes = () =>
+        page.$$eval('#workloads input', (inputs) =>
+          inputs.map((box) => [box.value, box.checked] as const),
+        );
+      const full = await boxes();
+      expect(full.filter(([, on]) => !on).map(([name]) => name)).toEqual([
+        'knn graph N=70000',
+      ]);
+      await page.click('#quick');
+      expect((await boxes()).every(([, on]) => on)).toBe(true);
       const keep = ['matmul 64³', 'copy'];
       await page.$$eval(
         '#workloads input',
