@@ -269,7 +269,8 @@ describeGpu('sweep page', () => {
     );
   });
 
-  test('the static build runs the same sweep', async () => {
+  /** Serves the static build (vite preview on 127.0.0.1) during `body`. */
+  async function withPreview(body: (base: string) => Promise<void>) {
     await buildOnce();
     let server: PreviewServer | null = null;
     try {
@@ -282,26 +283,22 @@ describeGpu('sweep page', () => {
       });
       const base = server.resolvedUrls?.local[0];
       expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-      await page.close();
-      await open(new URL('sweep.html', base).href);
-      await runTiny(page);
+      await body(base!);
     } finally {
       await server?.close();
     }
+  }
+
+  test('the static build runs the same sweep', async () => {
+    await withPreview(async (base) => {
+      await page.close();
+      await open(new URL('sweep.html', base).href);
+      await runTiny(page);
+    });
   });
 
   test("the static build's benchmark page runs for a visitor", async () => {
-    await buildOnce();
-    let server: PreviewServer | null = null;
-    try {
-      server = await preview({
-        root: PROJECT_ROOT,
-        configFile: join(PROJECT_ROOT, 'vite.config.ts'),
-        logLevel: 'warn',
-        build: { outDir },
-        preview: { host: '127.0.0.1', port: 0, strictPort: false },
-      });
-      const base = server.resolvedUrls?.local[0];
+    await withPreview(async (base) => {
       await page.close();
       page = await browser.newPage();
       await page.goto(new URL('bench/index.html', base).href);
@@ -324,8 +321,6 @@ describeGpu('sweep page', () => {
       );
       expect(cells[0]).toBe('copy');
       expect(cells.at(-1)).toBe('yes');
-    } finally {
-      await server?.close();
-    }
+    });
   });
 });

@@ -147,6 +147,50 @@ async function measure(
   return median(samples);
 }
 
+/** One kernel's candidates: each planned, checked for exact output, timed. */
+interface CandidateTrial<T> {
+  name: string;
+  candidates: readonly T[];
+  describe(candidate: T): string;
+  /** Throws when the candidate does not fit the device. */
+  plan(candidate: T): void;
+  /** One call: its output (downloaded) and nothing left allocated. */
+  output(candidate: T): Promise<Float32Array>;
+  /** One call, as timed. */
+  call(candidate: T): Promise<void>;
+  expected: Float32Array;
+}
+
+async function tryCandidates<T>(
+  rt: Runtime,
+  trial: CandidateTrial<T>,
+  repeats: number,
+  log: (line: string) => void,
+): Promise<CandidateResult<T>[]> {
+  const results: CandidateResult<T>[] = [];
+  for (const candidate of trial.candidates) {
+    try {
+      trial.plan(candidate);
+    } catch (error) {
+      results.push({ candidate, ms: null, problem: (error as Error).message });
+      continue;
+    }
+    const got = await trial.output(candidate);
+    const wrong = got.findIndex((v, i) => v !== trial.expected[i]);
+    if (wrong >= 0) {
+      const problem =
+        `${trial.name} output[${wrong}] = ${got[wrong]}, expected ` +
+        `${trial.expected[wrong]}`;
+      results.push({ candidate, ms: null, problem });
+      continue;
+    }
+    const ms = await measure(rt, repeats, () => trial.call(candidate));
+    log(`${trial.name} ${trial.describe(candidate)}: ${ms.toFixed(2)} ms`);
+    results.push({ candidate, ms });
+  }
+  return results;
+}
+
 async function tuneMatmul(
   rt: Runtime,
   repeats: number,
@@ -166,42 +210,31 @@ async function tuneMatmul(
   const a = rt.upload(aData, [1, M, K], 'f32');
   const b = rt.upload(bData, [1, K, N], 'f32');
   const limits: MatmulLimits = rt.device.limits;
-  const results: CandidateResult<MatmulTile>[] = [];
   try {
-    for (const candidate of MATMUL_CANDIDATES) {
-      try {
-        planMatmul(a.shape, b.shape, { tile: candidate }, limits);
-      } catch (error) {
-        results.push({
-          candidate,
-          ms: null,
-          problem: (error as Error).message,
-        });
-        continue;
-      }
-      const check = await matmul(rt, a, b, { tile: candidate });
-      const got = await rt.download(check);
-      check.release();
-      const wrong = got.findIndex((v, i) => v !== expected[i]);
-      if (wrong >= 0) {
-        results.push({
-          candidate,
-          ms: null,
-          problem: `C[${wrong}] = ${got[wrong]}, expected ${expected[wrong]}`,
-        });
-        continue;
-      }
-      const ms = await measure(rt, repeats, async () => {
-        (await matmul(rt, a, b, { tile: candidate })).release();
-      });
-      log(`matmul ${describeTile(candidate)}: ${ms.toFixed(2)} ms`);
-      results.push({ candidate, ms });
-    }
+    const results = await tryCandidates(
+      rt,
+      {
+        name: 'matmul',
+        candidates: MATMUL_CANDIDATES,
+        describe: describeTile,
+        plan: (tile) => planMatmul(a.shape, b.shape, { tile }, limits),
+        output: async (tile) => {
+          const c = await matmul(rt, a, b, { tile });
+          const got = await rt.download(c);
+          c.release();
+          return got;
+        },
+        call: async (tile) => (await matmul(rt, a, b, { tile })).release(),
+        expected,
+      },
+      repeats,
+      log,
+    );
+    return { shape: `${M}×${K} · ${K}×${N}`, results, ...choose(results) };
   } finally {
     a.release();
     b.release();
   }
-  return { shape: `${M}×${K} · ${K}×${N}`, results, ...choose(results) };
 }
 
 async function tuneClassSums(
@@ -223,45 +256,36 @@ async function tuneClassSums(
   const x = rt.upload(xData, [1, d, N], 'f32');
   const labels = rt.upload(labelData, [1, 1, N], 'u32');
   const limits: ClassSumsLimits = rt.device.limits;
-  const results: CandidateResult<ClassSumsTuning>[] = [];
   try {
-    for (const candidate of CLASS_SUMS_CANDIDATES) {
-      try {
-        planClassSums(x.shape, labels.shape, K, limits, candidate);
-      } catch (error) {
-        results.push({
-          candidate,
-          ms: null,
-          problem: (error as Error).message,
-        });
-        continue;
-      }
-      const check = await classSums(rt, x, labels, K, candidate);
-      const got = await rt.download(check.sums);
-      check.sums.release();
-      check.counts.release();
-      const wrong = got.findIndex((v, i) => v !== expected[i]);
-      if (wrong >= 0) {
-        results.push({
-          candidate,
-          ms: null,
-          problem: `sums[${wrong}] = ${got[wrong]}, expected ${expected[wrong]}`,
-        });
-        continue;
-      }
-      const ms = await measure(rt, repeats, async () => {
-        const out = await classSums(rt, x, labels, K, candidate);
-        out.sums.release();
-        out.counts.release();
-      });
-      log(`classSums ${describeClassSums(candidate)}: ${ms.toFixed(2)} ms`);
-      results.push({ candidate, ms });
-    }
+    const results = await tryCandidates(
+      rt,
+      {
+        name: 'classSums',
+        candidates: CLASS_SUMS_CANDIDATES,
+        describe: describeClassSums,
+        plan: (t) => planClassSums(x.shape, labels.shape, K, limits, t),
+        output: async (t) => {
+          const out = await classSums(rt, x, labels, K, t);
+          const got = await rt.download(out.sums);
+          out.sums.release();
+          out.counts.release();
+          return got;
+        },
+        call: async (t) => {
+          const out = await classSums(rt, x, labels, K, t);
+          out.sums.release();
+          out.counts.release();
+        },
+        expected,
+      },
+      repeats,
+      log,
+    );
+    return { shape: `X ${d}×${N}, K = ${K}`, results, ...choose(results) };
   } finally {
     x.release();
     labels.release();
   }
-  return { shape: `X ${d}×${N}, K = ${K}`, results, ...choose(results) };
 }
 
 /**
